@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine (see README.md):
+#   make book   set up .venv and build the rendered book into _build/html
+#   make test   set up .venv and run every check: ruff, unit tests, the notebook
+#               audit, nbval over every chapter, and the book build with -W
+#
+# Other targets: make notebooks (re-execute every chapter in place, after an
+# edit), make clean.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Determinism: one thread everywhere, fixed hashing. The notebooks' setup()
+# also limits threads, for readers who run them outside make.
+export OMP_NUM_THREADS      := 1
+export MKL_NUM_THREADS      := 1
+export OPENBLAS_NUM_THREADS := 1
+export PYTHONHASHSEED       := 0
+export JUPYTER_PLATFORM_DIRS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+BOOK_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
+NBVAL_ARGS := --nbval --nbval-current-env --nbval-cell-timeout=300 \
+              --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: book test notebooks clean
+
+book: $(STAMP)
+	$(BOOK_BUILD)
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/ruff check rnnbook tests tools book conftest.py
+	$(BIN)/ruff format --check rnnbook tests tools conftest.py book/_ext
+	$(BOOK_BUILD)
+	$(BIN)/pytest tests book $(NBVAL_ARGS)
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py book/*.ipynb
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# Build matplotlib's font cache now, so that no notebook prints
+	# "Matplotlib is building the font cache" to stderr on its first run.
+	$(BIN)/python -c "import matplotlib.pyplot"
+	touch $@
+
+clean:
+	rm -rf _build
