@@ -1,0 +1,1 @@
+"""PyTorch modules used by the chapters: small, readable, one family per module."""
