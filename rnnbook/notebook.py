@@ -2,16 +2,32 @@
 
 Every notebook starts with ``rng = rnnbook.notebook.setup()``. Running a chapter twice,
 or on another machine of the same kind, then prints the same numbers: nbval relies on it.
+Numbers for the prose go through :func:`glue`, which rounds them, so that the last bits of
+a float (which differ between CPUs) never reach a stored output.
 """
 
 from __future__ import annotations
 
+import os
 import random
 
 import matplotlib as mpl
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
+
+#: Environment that makes torch take the same CPU code path on every x86 machine: ATen's
+#: portable (non-SIMD) kernels and MKL's "conditional numerical reproducibility" mode. Without
+#: it, an AVX2 and an AVX-512 machine (or an Intel and an AMD one) differ in the last bits of
+#: float32 results, and a few hundred training steps amplify that into printed digits.
+#: Both are read when torch first computes, so :func:`setup` must run before any torch op.
+CPU_REPRODUCIBILITY_ENV: dict[str, str] = {
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_CBWR": "COMPATIBLE",
+}
+
+#: Significant digits kept by :func:`glue` for floats.
+GLUE_SIGNIFICANT_DIGITS = 6
 
 #: The book's matplotlib style: small, light figures that render the same everywhere.
 BOOK_STYLE: dict[str, object] = {
@@ -32,6 +48,8 @@ BOOK_STYLE: dict[str, object] = {
 def setup(seed: int = 0) -> np.random.Generator:
     """Make a notebook deterministic and return a seeded ``numpy`` generator.
 
+    * pins torch's CPU code path (:data:`CPU_REPRODUCIBILITY_ENV`), unless the
+      environment already chose one;
     * seeds Python's ``random``, numpy's legacy global generator and torch;
     * limits torch, OpenMP and BLAS to one thread: thread counts change the last bits
       of reductions, and with them printed numbers;
@@ -51,6 +69,8 @@ def setup(seed: int = 0) -> np.random.Generator:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    for name, value in CPU_REPRODUCIBILITY_ENV.items():
+        os.environ.setdefault(name, value)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - for third-party code only; rnnbook takes Generators
     torch.manual_seed(seed)
@@ -61,3 +81,33 @@ def setup(seed: int = 0) -> np.random.Generator:
     torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
     mpl.rcParams.update(BOOK_STYLE)
     return np.random.default_rng(seed)
+
+
+def glue(name: str, value: object, display: bool = False) -> None:
+    """Store ``value`` under ``name`` for the prose (MyST-NB's ``glue``), floats rounded.
+
+    A float is rounded to :data:`GLUE_SIGNIFICANT_DIGITS` significant digits first: the
+    prose shows at most four, and the full ``repr`` (which nbval compares) would otherwise
+    carry last bits that differ between CPUs. Integers, strings and booleans pass unchanged.
+
+    Parameters
+    ----------
+    name : str
+        The key used by ``{glue:text}`name``` in the chapter's markdown.
+    value : float, int, str or bool
+    display : bool
+        Whether to also show the value in the cell's output; chapters keep the default.
+    """
+    from myst_nb import glue as myst_glue
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    if isinstance(value, bool | np.bool_):
+        value = bool(value)
+    elif isinstance(value, int | np.integer):
+        value = int(value)
+    elif isinstance(value, float | np.floating):
+        value = float(f"{float(value):.{GLUE_SIGNIFICANT_DIGITS}g}")
+    elif not isinstance(value, str):
+        raise TypeError(f"value: expected a float, int, str or bool, got {type(value).__name__}")
+    myst_glue(name, value, display=display)

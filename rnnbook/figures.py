@@ -1,0 +1,164 @@
+r"""Diagrams of recurrent networks, drawn with matplotlib (no borrowed images).
+
+* :func:`draw_folded` - the network as it is defined: one cell whose state feeds back into
+  itself through a one-step delay (the black square), a cycle.
+* :func:`draw_unrolled` - the same network written out for ``T`` steps: an acyclic graph,
+  a deep feed-forward network whose layers share :math:`U`, :math:`W` and :math:`V`.
+
+Both take ``kind="elman"`` (the recurrence runs :math:`h_{t-1} \to h_t`) or
+``kind="jordan"`` (it runs :math:`o_{t-1} \to h_t`). Like every plot helper in
+``rnnbook``, they draw on ``ax`` if given (else on a new figure), return the figure, and
+change no global style.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.path import Path
+
+from rnnbook.checks import check_choice, check_positive_int
+
+KINDS = ("elman", "jordan")
+
+# Layout, in data units: one column per time step, rows for x, h and o.
+_DX, _Y_X, _Y_H, _Y_O = 1.7, 0.0, 1.3, 2.6
+_W, _H = 0.72, 0.46  # node box width and height
+_COLORS = {"x": "#dbe9f6", "h": "#fde0c5", "o": "#d9f0d3", "init": "#ffffff"}
+_WEIGHT = {"fontsize": 10, "color": "#444444", "ha": "center", "va": "center"}
+
+
+def draw_folded(kind: str = "elman", ax: Axes | None = None) -> Figure:
+    r"""Draw the folded (cyclic) network: :math:`x_t \to h_t \to o_t` plus a delayed loop.
+
+    The loop carries :math:`h_{t-1}` (Elman) or :math:`o_{t-1}` (Jordan) back into
+    :math:`h_t` through a one-step time delay, drawn as a black square.
+
+    Parameters
+    ----------
+    kind : {"elman", "jordan"}
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    kind = check_choice(kind, "kind", KINDS)
+    fig, ax = _figure(ax, (2.6, 3.4))
+    _node(ax, (0.0, _Y_X), r"$x_t$", "x")
+    _node(ax, (0.0, _Y_H), r"$h_t$", "h")
+    _node(ax, (0.0, _Y_O), r"$o_t$", "o")
+    _arrow(ax, (0.0, _Y_X + _H / 2), (0.0, _Y_H - _H / 2), "U", label_offset=(-0.2, 0.0))
+    _arrow(ax, (0.0, _Y_H + _H / 2), (0.0, _Y_O - _H / 2), "V", label_offset=(-0.2, 0.0))
+    right, loop_x = _W / 2, 1.0
+    if kind == "elman":  # h_t -> delay -> back into h_t
+        top, bottom = _Y_H + 0.16, _Y_H - 0.16
+        source = r"$h_{t-1}$"
+    else:  # o_t -> delay -> into h_t
+        top, bottom = _Y_O, _Y_H - 0.05
+        source = r"$o_{t-1}$"
+    loop = Path([(right, top), (loop_x, top), (loop_x, bottom), (right, bottom)])
+    ax.add_patch(FancyArrowPatch(path=loop, arrowstyle="-|>", mutation_scale=12, lw=1.2))
+    delay_y = (top + bottom) / 2
+    ax.add_patch(Rectangle((loop_x - 0.07, delay_y - 0.07), 0.14, 0.14, color="black", zorder=3))
+    ax.text(loop_x + 0.22, delay_y, "W", **_WEIGHT)
+    ax.text(loop_x + 0.05, bottom - 0.22, source, fontsize=9, ha="center", va="center")
+    ax.set_xlim(-0.8, loop_x + 0.5)
+    ax.set_ylim(_Y_X - 0.5, _Y_O + 0.5)
+    return fig
+
+
+def draw_unrolled(T: int = 4, kind: str = "elman", ax: Axes | None = None) -> Figure:
+    r"""Draw the network unrolled over ``T`` steps: one column per step, shared weights.
+
+    Every column has the same arrows :math:`U` (input), :math:`V` (output) and, between
+    columns, :math:`W` (the recurrence). The state before the first step, :math:`h_0`
+    (Elman) or :math:`o_0` (Jordan), is drawn with a dashed border.
+
+    Parameters
+    ----------
+    T : int
+        Number of steps to draw.
+    kind : {"elman", "jordan"}
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    T = check_positive_int(T, "T")
+    kind = check_choice(kind, "kind", KINDS)
+    fig, ax = _figure(ax, (1.5 + 1.45 * T, 3.4))
+    init_row = _Y_H if kind == "elman" else _Y_O
+    init_name = r"$h_0$" if kind == "elman" else r"$o_0$"
+    _node(ax, (0.0, init_row), init_name, "init", dashed=True)
+    for t in range(1, T + 1):
+        cx = t * _DX
+        _node(ax, (cx, _Y_X), rf"$x_{{{t}}}$", "x")
+        _node(ax, (cx, _Y_H), rf"$h_{{{t}}}$", "h")
+        _node(ax, (cx, _Y_O), rf"$o_{{{t}}}$", "o")
+        _arrow(ax, (cx, _Y_X + _H / 2), (cx, _Y_H - _H / 2), "U", label_offset=(-0.2, 0.0))
+        _arrow(ax, (cx, _Y_H + _H / 2), (cx, _Y_O - _H / 2), "V", label_offset=(-0.2, 0.0))
+        px = cx - _DX  # the previous column (the initial state for t = 1)
+        if kind == "elman":
+            _arrow(ax, (px + _W / 2, _Y_H), (cx - _W / 2, _Y_H), "W", label_offset=(0.0, 0.17))
+        else:
+            _arrow(
+                ax,
+                (px + _W / 2, _Y_O - 0.1),
+                (cx - _W / 2, _Y_H + 0.1),
+                "W",
+                label_offset=(0.12, 0.14),
+            )
+    ax.annotate(
+        "time",
+        xy=(T * _DX + 0.4, _Y_X - 0.55),
+        xytext=(_DX - 0.4, _Y_X - 0.55),
+        arrowprops={"arrowstyle": "->", "color": "#888888"},
+        fontsize=9,
+        color="#888888",
+        va="center",
+    )
+    ax.set_xlim(-0.6, T * _DX + 0.6)
+    ax.set_ylim(_Y_X - 0.8, _Y_O + 0.5)
+    return fig
+
+
+def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax.figure, ax
+
+
+def _node(ax: Axes, center: tuple[float, float], label: str, role: str, dashed: bool = False):
+    x, y = center
+    box = FancyBboxPatch(
+        (x - _W / 2, y - _H / 2),
+        _W,
+        _H,
+        boxstyle="round,pad=0.02,rounding_size=0.12",
+        facecolor=_COLORS[role],
+        edgecolor="#333333",
+        linestyle="--" if dashed else "-",
+        lw=1.0,
+    )
+    ax.add_patch(box)
+    ax.text(x, y, label, ha="center", va="center", fontsize=11)
+
+
+def _arrow(
+    ax: Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    label: str,
+    label_offset: tuple[float, float],
+) -> None:
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, lw=1.2))
+    mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+    ax.text(mx + label_offset[0], my + label_offset[1], label, **_WEIGHT)
