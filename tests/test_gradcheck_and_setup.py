@@ -1,14 +1,16 @@
 """The finite-difference checker, the argument checks and the notebook setup helper."""
 
+import os
 import random
 
+import myst_nb
 import numpy as np
 import pytest
 import torch
 
 from rnnbook.checks import check_array, check_positive_float, check_positive_int
 from rnnbook.gradcheck import numerical_gradient, relative_error
-from rnnbook.notebook import setup
+from rnnbook.notebook import CPU_REPRODUCIBILITY_ENV, glue, setup
 
 
 def test_numerical_gradient_of_a_known_function():
@@ -59,3 +61,48 @@ def test_setup_is_deterministic():
 def test_setup_rejects_bad_seeds(bad):
     with pytest.raises(ValueError, match="seed: expected a non-negative integer"):
         setup(bad)
+
+
+def test_setup_pins_the_cpu_code_path(monkeypatch):
+    for name in CPU_REPRODUCIBILITY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    setup()
+    for name, value in CPU_REPRODUCIBILITY_ENV.items():
+        assert os.environ[name] == value
+    monkeypatch.setenv("MKL_CBWR", "AVX2")  # a reader's explicit choice wins
+    setup()
+    assert os.environ["MKL_CBWR"] == "AVX2"
+
+
+@pytest.fixture
+def glued(monkeypatch):
+    store = {}
+
+    def fake_glue(name, value, display=True):
+        store[name] = (value, display)
+
+    monkeypatch.setattr(myst_nb, "glue", fake_glue)
+    return store
+
+
+def test_glue_rounds_floats_and_passes_the_rest(glued):
+    glue("f", 0.1 + 0.2)  # 0.30000000000000004: its last bits must not be stored
+    glue("g", np.float32(1.0) / 3)
+    glue("big", 64508600780.15596)
+    glue("n", np.int64(7))
+    glue("s", "lstm, gru")
+    glue("b", np.bool_(True))
+    assert glued["f"] == (0.3, False)
+    assert glued["g"] == (0.333333, False)
+    assert glued["big"] == (64508600000.0, False)
+    assert glued["n"] == (7, False) and type(glued["n"][0]) is int
+    assert glued["s"] == ("lstm, gru", False)
+    assert glued["b"] == (True, False) and type(glued["b"][0]) is bool
+
+
+def test_glue_rejects_what_the_prose_cannot_show(glued):
+    with pytest.raises(TypeError, match="value: expected a float, int, str or bool, got list"):
+        glue("xs", [1.0, 2.0])
+    with pytest.raises(ValueError, match="name: expected a non-empty string, got ''"):
+        glue("", 1.0)
+    assert glued == {}
