@@ -230,6 +230,20 @@ def _check_params(params: dict[str, np.ndarray]) -> tuple[int, int]:
     return H, W_ih.shape[1]
 
 
+def _check_run(
+    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, nonlinearity: str
+) -> tuple[str, np.ndarray, np.ndarray]:
+    """Check the arguments of one run of the recurrence: x (B, T, D) and h0 (B, H)."""
+    nonlinearity = check_choice(nonlinearity, "nonlinearity", UNITS)
+    H, D = _check_params(params)
+    x = check_array(x, "x", shape=(None, None, D), legend="(B, T, D)")
+    B, T, _ = x.shape
+    if B == 0 or T == 0:
+        raise ValueError(f"x: expected at least one sequence and one step, got shape {x.shape}")
+    h0 = check_array(h0, "h0", shape=(B, H), legend="(B, H)")
+    return nonlinearity, x, h0
+
+
 def state_jacobians(
     params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, nonlinearity: str = "tanh"
 ) -> np.ndarray:
@@ -263,13 +277,9 @@ def state_jacobians(
         ``J[b, k]`` is :math:`\partial h_T / \partial h_k` for sequence ``b``
         (row i, column j: :math:`\partial h_{T,i} / \partial h_{k,j}`); ``J[:, T]`` is I.
     """
-    nonlinearity = check_choice(nonlinearity, "nonlinearity", UNITS)
-    H, D_params = _check_params(params)
-    x = check_array(x, "x", shape=(None, None, D_params), legend="(B, T, D)")
+    nonlinearity, x, h0 = _check_run(params, x, h0, nonlinearity)
     B, T, D = x.shape
-    if B == 0 or T == 0:
-        raise ValueError(f"x: expected at least one sequence and one step, got shape {x.shape}")
-    h0 = check_array(h0, "h0", shape=(B, H), legend="(B, H)")
+    H = h0.shape[1]
     J = np.empty((B, T + 1, H, H))
     J[:, T] = np.eye(H)
     G_T = np.tile(np.eye(H), (B, 1))  # (B*H, H): row b*H + i is e_iᵀ for sequence b
@@ -347,13 +357,9 @@ def pascanu_regularizer(
     grad_norms : ndarray, shape (B, T + 1)
         :math:`\lVert g_k \rVert` for :math:`k = 0, \dots, T`.
     """
-    nonlinearity = check_choice(nonlinearity, "nonlinearity", UNITS)
-    H, D_params = _check_params(params)
-    x = check_array(x, "x", shape=(None, None, D_params), legend="(B, T, D)")
+    nonlinearity, x, h0 = _check_run(params, x, h0, nonlinearity)
     B, T, D = x.shape
-    if B == 0 or T == 0:
-        raise ValueError(f"x: expected at least one sequence and one step, got shape {x.shape}")
-    h0 = check_array(h0, "h0", shape=(B, H), legend="(B, H)")
+    H = h0.shape[1]
     d_h_last = check_array(d_h_last, "d_h_last", shape=(B, H), legend="(B, H)")
     norms = np.empty((B, T + 1))
     norms[:, T] = np.linalg.norm(d_h_last, axis=1)

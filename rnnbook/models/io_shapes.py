@@ -157,7 +157,29 @@ class OneToMany(nn.Module):
         return self.head(out)  # (B, T, V)
 
 
-class ManyToOne(nn.Module):
+class _TokenRNN(nn.Module):
+    """Embedding, one recurrent layer and a linear head: what many-to-one and aligned
+    many-to-many share. The subclasses differ only in which states their ``forward`` reads."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        num_classes: int,
+        cell: str = "rnn",
+    ) -> None:
+        super().__init__()
+        self.vocab_size = check_positive_int(vocab_size, "vocab_size")
+        check_positive_int(embed_size, "embed_size")
+        check_positive_int(hidden_size, "hidden_size")
+        check_positive_int(num_classes, "num_classes")
+        self.embed = nn.Embedding(vocab_size, embed_size)
+        self.rnn = _recurrent_layer(cell, embed_size, hidden_size)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+
+class ManyToOne(_TokenRNN):
     r"""Many-to-one: read a whole token sequence, classify from the final state.
 
     .. math::
@@ -181,23 +203,6 @@ class ManyToOne(nn.Module):
     x : (B, T) int64 -> (B, V)
     """
 
-    def __init__(
-        self,
-        vocab_size: int,
-        embed_size: int,
-        hidden_size: int,
-        num_classes: int,
-        cell: str = "rnn",
-    ) -> None:
-        super().__init__()
-        self.vocab_size = check_positive_int(vocab_size, "vocab_size")
-        check_positive_int(embed_size, "embed_size")
-        check_positive_int(hidden_size, "hidden_size")
-        check_positive_int(num_classes, "num_classes")
-        self.embed = nn.Embedding(vocab_size, embed_size)
-        self.rnn = _recurrent_layer(cell, embed_size, hidden_size)
-        self.head = nn.Linear(hidden_size, num_classes)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _check_tokens(x, "x", self.vocab_size)
         B, T = x.shape
@@ -205,7 +210,7 @@ class ManyToOne(nn.Module):
         return self.head(h_n[-1])  # (B, V)
 
 
-class ManyToManyAligned(nn.Module):
+class ManyToManyAligned(_TokenRNN):
     r"""Many-to-many, aligned: one output per input step, from the state at that step.
 
     .. math::
@@ -224,23 +229,6 @@ class ManyToManyAligned(nn.Module):
     ------
     x : (B, T) int64 -> (B, T, V)
     """
-
-    def __init__(
-        self,
-        vocab_size: int,
-        embed_size: int,
-        hidden_size: int,
-        num_classes: int,
-        cell: str = "rnn",
-    ) -> None:
-        super().__init__()
-        self.vocab_size = check_positive_int(vocab_size, "vocab_size")
-        check_positive_int(embed_size, "embed_size")
-        check_positive_int(hidden_size, "hidden_size")
-        check_positive_int(num_classes, "num_classes")
-        self.embed = nn.Embedding(vocab_size, embed_size)
-        self.rnn = _recurrent_layer(cell, embed_size, hidden_size)
-        self.head = nn.Linear(hidden_size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _check_tokens(x, "x", self.vocab_size)
