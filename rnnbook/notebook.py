@@ -83,12 +83,14 @@ def setup(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def glue(name: str, value: object, display: bool = False) -> None:
+def glue(name: str, value: object, display: bool = False, digits: int | None = None) -> None:
     """Store ``value`` under ``name`` for the prose (MyST-NB's ``glue``), floats rounded.
 
-    A float is rounded to :data:`GLUE_SIGNIFICANT_DIGITS` significant digits first: the
-    prose shows at most four, and the full ``repr`` (which nbval compares) would otherwise
-    carry last bits that differ between CPUs. Integers, strings and booleans pass unchanged.
+    A float is rounded to ``digits`` significant digits first (default
+    :data:`GLUE_SIGNIFICANT_DIGITS`): the full ``repr``, which nbval compares, would otherwise
+    carry last bits that differ between CPUs. A trained quantity deserves fewer digits than a
+    closed-form one: pass the precision the prose shows. Integers, strings and booleans pass
+    unchanged.
 
     Parameters
     ----------
@@ -97,17 +99,23 @@ def glue(name: str, value: object, display: bool = False) -> None:
     value : float, int, str or bool
     display : bool
         Whether to also show the value in the cell's output; chapters keep the default.
+    digits : int, optional
+        Significant digits kept for a float.
     """
     from myst_nb import glue as myst_glue
 
     if not isinstance(name, str) or not name:
         raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    if digits is None:
+        digits = GLUE_SIGNIFICANT_DIGITS
+    elif isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits: expected an integer from 1 to 17, got {digits!r}")
     if isinstance(value, bool | np.bool_):
         value = bool(value)
     elif isinstance(value, int | np.integer):
         value = int(value)
     elif isinstance(value, float | np.floating):
-        value = float(f"{float(value):.{GLUE_SIGNIFICANT_DIGITS}g}")
+        value = float(f"{float(value):.{digits}g}")
     elif not isinstance(value, str):
         raise TypeError(f"value: expected a float, int, str or bool, got {type(value).__name__}")
     myst_glue(name, value, display=display)

@@ -20,7 +20,15 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss or the gradients became NaN or infinite during training."""
+    """The loss or the gradients became NaN or infinite during training.
+
+    ``history`` holds what :func:`fit` recorded before the failing step (``None`` when
+    the raiser keeps no history), so the run up to the divergence can still be plotted.
+    """
+
+    def __init__(self, message: str, history: History | None = None) -> None:
+        super().__init__(message)
+        self.history = history
 
 
 @dataclass(frozen=True)
@@ -112,12 +120,16 @@ def fit(
         x, y = get_batch(step)
         loss = loss_fn(model, x, y)
         if not torch.isfinite(loss):
-            raise TrainingDiverged(f"training diverged at step {step}: loss is {loss.item()}")
+            raise TrainingDiverged(
+                f"training diverged at step {step}: loss is {loss.item()}", history
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = float(torch.nn.utils.clip_grad_norm_(params, math.inf))  # measure only
         if not math.isfinite(norm):
-            raise TrainingDiverged(f"training diverged at step {step}: gradient norm is {norm}")
+            raise TrainingDiverged(
+                f"training diverged at step {step}: gradient norm is {norm}", history
+            )
         if config.clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
         optimizer.step()

@@ -98,6 +98,8 @@ def test_glue_rounds_floats_and_passes_the_rest(glued):
     assert glued["n"] == (7, False) and type(glued["n"][0]) is int
     assert glued["s"] == ("lstm, gru", False)
     assert glued["b"] == (True, False) and type(glued["b"][0]) is bool
+    glue("loss", 0.00225352, digits=2)  # a trained number keeps only the digits it deserves
+    assert glued["loss"] == (0.0023, False)
 
 
 def test_glue_rejects_what_the_prose_cannot_show(glued):
@@ -105,4 +107,6 @@ def test_glue_rejects_what_the_prose_cannot_show(glued):
         glue("xs", [1.0, 2.0])
     with pytest.raises(ValueError, match="name: expected a non-empty string, got ''"):
         glue("", 1.0)
+    with pytest.raises(ValueError, match="digits: expected an integer from 1 to 17, got 0"):
+        glue("x", 1.0, digits=0)
     assert glued == {}

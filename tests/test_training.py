@@ -1,5 +1,7 @@
 """rnnbook.training.fit: it learns, it records, it refuses to diverge silently."""
 
+import math
+
 import pytest
 import torch
 
@@ -60,13 +62,18 @@ def test_divergence_stops_with_the_step():
     model = torch.nn.Linear(3, 1)
     with pytest.raises(
         TrainingDiverged, match=r"training diverged at step \d+: (loss|gradient norm) is (nan|inf)"
-    ):
+    ) as caught:
         fit(
             model,
             _regression_problem(),
             lambda m, x, y: _mse(m, 1e30 * x, y),
             TrainConfig(steps=50, lr=10.0, optimizer="sgd"),
         )
+    # The steps before the failure are kept, and all of them were finite.
+    step = int(str(caught.value).split("step ")[1].split(":")[0])
+    history = caught.value.history
+    assert len(history.loss) == len(history.grad_norm) == step
+    assert all(math.isfinite(v) for v in history.loss + history.grad_norm)
 
 
 def test_nan_loss_names_step_zero():
