@@ -24,7 +24,8 @@ In code, steps are 1-based where they name the book's :math:`t` and :math:`k`
 indexed ``[t - 1, k - 1]``.
 
 The module also holds the helpers that measure what BPTT costs: the bytes of a cache,
-which are exact, and wall time and peak memory as traced by ``tracemalloc``, which vary.
+which are exact, wall time, which varies, and peak memory as traced by ``tracemalloc``,
+which is reproducible to about a kilobyte.
 """
 
 from __future__ import annotations
@@ -216,8 +217,9 @@ def measure(fn: Callable[[], object], repeat: int = 1) -> Measurement:
 
     Memory is traced separately because ``tracemalloc`` slows every allocation down. The
     peak is the most memory Python and numpy held at once during the call, above what was
-    held before it. Both numbers vary from run to run and machine to machine: print them
-    only in cells whose output is not compared.
+    held before it. The time varies from run to run and machine to machine: print it only
+    in cells whose output is not compared. The peak moves by under a kilobyte between runs
+    (the kernel's own allocations), so it can be printed rounded to 0.1 MB.
     """
     if not callable(fn):
         raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
