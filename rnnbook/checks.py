@@ -97,3 +97,22 @@ def check_array(
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    """Accept a ``numpy.random.Generator`` or an int seed and return a Generator."""
+    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
+        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
+    return np.random.default_rng(rng)
+
+
+def check_array_dict(arrays: object, name: str) -> dict[str, np.ndarray]:
+    """Accept a non-empty dict of floating-point arrays (parameters or their gradients)."""
+    if not isinstance(arrays, dict) or not arrays:
+        raise TypeError(f"{name}: expected a non-empty dict of arrays, got {type(arrays).__name__}")
+    for key, a in arrays.items():
+        if not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.floating):
+            raise TypeError(
+                f"{name}[{key!r}]: expected a floating-point ndarray, got {type(a).__name__}"
+            )
+    return arrays

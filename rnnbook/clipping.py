@@ -26,22 +26,12 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from rnnbook.checks import check_positive_float
-
-
-def _check_grads(grads: dict[str, np.ndarray]) -> None:
-    if not isinstance(grads, dict) or not grads:
-        raise TypeError(f"grads: expected a non-empty dict of arrays, got {type(grads).__name__}")
-    for name, g in grads.items():
-        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
-            raise TypeError(
-                f"grads[{name!r}]: expected a floating-point ndarray, got {type(g).__name__}"
-            )
+from rnnbook.checks import check_array_dict, check_positive_float
 
 
 def global_norm(grads: dict[str, np.ndarray]) -> float:
     r"""The L2 norm of all gradients together, :math:`\sqrt{\sum_p \lVert g_p \rVert_2^2}`."""
-    _check_grads(grads)
+    check_array_dict(grads, "grads")
     return float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values())))
 
 
@@ -50,7 +40,7 @@ def clip_by_value(grads: dict[str, np.ndarray], clip_value: float) -> dict[str, 
 
     Returns ``grads`` for chaining. Matches ``torch.nn.utils.clip_grad_value_``.
     """
-    _check_grads(grads)
+    check_array_dict(grads, "grads")
     clip_value = check_positive_float(clip_value, "clip_value")
     for g in grads.values():
         np.clip(g, -clip_value, clip_value, out=g)
@@ -63,7 +53,7 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     Returns the global norm *before* clipping, as ``torch.nn.utils.clip_grad_norm_`` does.
     A non-finite norm raises ``FloatingPointError``: rescaling NaN gradients cannot help.
     """
-    _check_grads(grads)
+    check_array_dict(grads, "grads")
     max_norm = check_positive_float(max_norm, "max_norm")
     total = global_norm(grads)
     if not np.isfinite(total):

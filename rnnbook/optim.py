@@ -34,18 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_float
-
-
-def _check_params(params: object) -> dict[str, np.ndarray]:
-    if not isinstance(params, dict) or not params:
-        raise TypeError(f"params: expected a non-empty dict of arrays, got {type(params).__name__}")
-    for name, p in params.items():
-        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise TypeError(
-                f"params[{name!r}]: expected a floating-point ndarray, got {type(p).__name__}"
-            )
-    return params
+from rnnbook.checks import check_array_dict, check_positive_float
 
 
 def _check_unit_interval(value: object, name: str) -> float:
@@ -67,7 +56,7 @@ class Optimizer:
     """
 
     def __init__(self, params: dict[str, np.ndarray], lr: float) -> None:
-        self.params = _check_params(params)
+        self.params = check_array_dict(params, "params")
         self.lr = check_positive_float(lr, "lr")
         self.steps = 0
         self.state: dict[str, dict[str, np.ndarray]] = {name: {} for name in params}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 #: MSE of always predicting 1, the mean of the target: Var(U + U') = 2/12.
@@ -71,9 +71,7 @@ def adding_problem(
         raise ValueError(f"T: expected at least 2 (one marker in each half), got {T}")
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"dtype: expected a floating-point dtype, got {np.dtype(dtype)}")
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     half = (T + 1) // 2
     values = rng.uniform(0.0, 1.0, size=(n, T))  # (N, T)
     first = rng.integers(0, half, size=n)  # (N,) a step in the first half

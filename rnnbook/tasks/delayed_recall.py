@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 #: The target of steps that have nothing to recall (torch's ``ignore_index`` default).
@@ -72,9 +72,7 @@ def delayed_recall(
         raise ValueError(f"n_symbols: expected at least 2, got {n_symbols}")
     if delay >= T:
         raise ValueError(f"T: expected more steps than delay = {delay}, got {T}")
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     x = rng.integers(0, n_symbols, size=(n, T))  # (N, T)
     y = np.full((n, T), IGNORE_INDEX, dtype=np.int64)  # (N, T)
     y[:, delay:] = x[:, :-delay]  # y_t = s_{t-L}

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 
 #: Nonterminal -> alternatives; each alternative is a tuple of symbols.
 GRAMMAR: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -78,9 +78,7 @@ def grammar_text(n_chars: int, rng: np.random.Generator | int) -> str:
     True
     """
     n_chars = check_positive_int(n_chars, "n_chars")
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     parts, length = [], -1
     while length < n_chars:
         parts.append(sentence(rng))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 NEGATOR = "not"
@@ -87,9 +87,7 @@ def negation(
     if T < 3:
         raise ValueError(f"T: expected at least 3 (not, sentiment word, not), got {T}")
     vocab = negation_vocabulary(n_fillers)
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     n_sent = len(POSITIVE) + len(NEGATIVE)
     first_filler = 1 + n_sent
     x = rng.integers(first_filler, len(vocab), size=(n, T))  # (N, T) fillers everywhere

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 _ONES = (
@@ -100,9 +100,7 @@ def number_words(n: int, rng: np.random.Generator | int, max_value: int = MAX_VA
         raise ValueError(
             f"n: expected at most max_value + 1 = {max_value + 1} distinct numbers, got {n}"
         )
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     numbers = rng.choice(max_value + 1, size=n, replace=False)  # (N,)
     x = np.zeros((n, T_SRC), dtype=np.int64)  # (N, T_src) padding is 0
     y = np.full((n, T_TGT), PAD, dtype=np.int64)  # (N, T_tgt)

@@ -24,7 +24,7 @@ from numbers import Real
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 TAGS = ("DET", "ADJ", "NOUN", "VERB", "PRON")
@@ -83,9 +83,7 @@ def tagging(n: int, T: int, rng: np.random.Generator | int, p_ambiguous: float =
         raise TypeError(f"p_ambiguous: expected a number in [0, 1], got {p_ambiguous!r}")
     if not 0.0 <= p_ambiguous <= 1.0:
         raise ValueError(f"p_ambiguous: expected a number in [0, 1], got {p_ambiguous}")
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
 
     def pick(words: tuple[str, ...]) -> int:
         return _IDS[words[rng.integers(len(words))]]

@@ -23,7 +23,7 @@ from numbers import Real
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 
@@ -80,9 +80,7 @@ def waveform(
         raise ValueError(f"omega_range: expected 0 < low < high <= pi, got ({low}, {high})")
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"dtype: expected a floating-point dtype, got {np.dtype(dtype)}")
-    if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):
-        raise TypeError(f"rng: expected a numpy Generator or an int seed, got {type(rng).__name__}")
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)
     omega = rng.uniform(low, high, size=(n, 1))  # (N, 1)
     t = np.arange(1, T + 1)  # (T,)
     y = np.sin(omega * t)  # (N, T)
