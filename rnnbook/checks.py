@@ -99,6 +99,62 @@ def check_array(
     return arr
 
 
+def check_ids(
+    ids: object, name: str, num_classes: int | None = None, *, ndim: int | None = None
+) -> np.ndarray:
+    """Validate an integer array of token ids (or class labels) and return it.
+
+    Parameters
+    ----------
+    ids : array_like of int
+        Booleans and floats are rejected with ``TypeError``: a float "id" is a bug.
+    name : str
+        The argument's name, used in error messages.
+    num_classes : int, optional
+        If given, every id must lie in ``[0, num_classes)``.
+    ndim : int, optional
+        If given, the expected number of dimensions; each axis must then be non-empty.
+
+    >>> check_ids([[0, 2]], "ids", 3, ndim=2).shape
+    (1, 2)
+    >>> check_ids([0, 3], "ids", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: ids: expected ids in [0, 3), got values in [0, 3]
+    """
+    arr = np.asarray(ids)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name}: expected an integer array of token ids, got dtype {arr.dtype}")
+    if ndim is not None and (arr.ndim != ndim or 0 in arr.shape):
+        raise ValueError(f"{name}: expected {ndim} non-empty dimensions, got shape {arr.shape}")
+    if num_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= num_classes):
+        raise ValueError(
+            f"{name}: expected ids in [0, {num_classes}), got values in [{arr.min()}, {arr.max()}]"
+        )
+    return arr
+
+
+def check_lengths(lengths: object, B: int, T: int) -> np.ndarray:
+    """Validate the real lengths of a padded batch: integers of shape (B,), each in 1..T.
+
+    >>> check_lengths([3, 1], B=2, T=3).tolist()
+    [3, 1]
+    >>> check_lengths([4, 1], B=2, T=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: lengths: expected every length in 1..T = 1..3, got values in [1, 4]
+    """
+    arr = check_ids(lengths, "lengths")
+    if arr.shape != (B,):
+        raise ValueError(f"lengths: expected shape ({B},) (B,), got {arr.shape}")
+    if arr.min() < 1 or arr.max() > T:
+        raise ValueError(
+            f"lengths: expected every length in 1..T = 1..{T}, "
+            f"got values in [{arr.min()}, {arr.max()}]"
+        )
+    return arr
+
+
 def check_rng(rng: object) -> np.random.Generator:
     """Accept a ``numpy.random.Generator`` or an int seed and return a Generator."""
     if not isinstance(rng, np.random.Generator | int) or isinstance(rng, bool):

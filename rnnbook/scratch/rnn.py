@@ -3,25 +3,33 @@ r"""The Elman RNN in numpy, with its backward pass written by hand.
 Shapes use the book's letters: ``B`` batch, ``T`` time steps, ``D`` input features,
 ``H`` hidden units. Sequences are batch-first, as ``torch.nn.RNN(batch_first=True)``.
 
-The layer computes, for :math:`t = 1, \dots, T`,
+The cell computes, for :math:`t = 1, \dots, T`,
 
 .. math::
 
-    a_t = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}, \qquad
-    h_t = \phi(a_t),
+    a_t = x_t W_{ih}^\top + b_{ih} + b_{hh} + h_{t-1} W_{hh}^\top, \qquad
+    h_t = \sigma(a_t),
 
-with :math:`\phi = \tanh` or :math:`\phi = \mathrm{ReLU}`, rows :math:`x_t` of shape
-``(B, D)`` and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation,
-:math:`h_t = \phi(W h_{t-1} + U x_t + b)` with :math:`W = W_{hh}`, :math:`U = W_{ih}` and
-:math:`b = b_{ih} + b_{hh}`: torch keeps two bias vectors where one would do, and so do we,
-so that weights copy across unchanged.
+with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}`, rows :math:`x_t` of shape ``(B, D)``
+and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation
+(see the notation page), :math:`h_t = \sigma(W h_{t-1} + U x_t + b)` with
+:math:`W = W_{hh}`, :math:`U = W_{ih}` and :math:`b = b_{ih} + b_{hh}`: torch keeps two bias
+vectors where one would do, and so do we, so that weights copy across unchanged.
 
-The work is split in two layers:
+Two levels:
 
-* :func:`rnn_forward` and :func:`rnn_backward` are pure functions. The forward pass
-  returns an immutable :class:`RNNCache` holding exactly what the backward pass needs;
-  the truncated-BPTT and gradient-analysis code of later chapters call them directly.
-* :class:`RNN` holds the parameters and the last cache, and mirrors ``torch.nn.RNN``.
+* :func:`rnn_step_forward` and :func:`rnn_step_backward` are pure functions for one step,
+  in the spirit of CS231n's ``rnn_layers.py``; Jacobian analysis and truncated BPTT call them;
+* :class:`RNN` runs the step over time through the layer protocol of
+  :mod:`rnnbook.scratch.recurrent` and mirrors ``torch.nn.RNN``.
+
+>>> import numpy as np
+>>> layer = RNN(input_size=3, hidden_size=4, rng=0)
+>>> out, h_n = layer.forward(np.ones((2, 5, 3)))
+>>> out.shape, h_n.shape
+((2, 5, 4), (1, 2, 4))
+>>> bool(np.allclose(out[:, -1], h_n[0]))
+True
 """
 
 from __future__ import annotations
@@ -30,176 +38,118 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_choice, check_positive_int
+from rnnbook.checks import check_array
+from rnnbook.scratch.activations import activation
+from rnnbook.scratch.recurrent import RecurrentLayer, State
 
 NONLINEARITIES = ("tanh", "relu")
 
 
-class RNNCache(NamedTuple):
-    """What :func:`rnn_forward` keeps for :func:`rnn_backward`.
+class RNNStepCache(NamedTuple):
+    """What :func:`rnn_step_forward` keeps for :func:`rnn_step_backward`.
 
     Attributes
     ----------
-    x : ndarray, shape (B, T, D)
-        The inputs.
-    h0 : ndarray, shape (B, H)
-        The initial state.
-    hs : ndarray, shape (B, T, H)
-        The hidden states :math:`h_1, \\dots, h_T` (the layer's output).
+    h_prev : ndarray, shape (B, H)
+    h : ndarray, shape (B, H)
+        The new state :math:`h_t = \\sigma(a_t)`.
     nonlinearity : str
-        ``"tanh"`` or ``"relu"``.
     """
 
-    x: np.ndarray
-    h0: np.ndarray
-    hs: np.ndarray
+    h_prev: np.ndarray
+    h: np.ndarray
     nonlinearity: str
 
 
-def rnn_forward(
-    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, nonlinearity: str = "tanh"
-) -> tuple[np.ndarray, RNNCache]:
-    r"""Run the recurrence over a whole sequence.
+def rnn_step_forward(
+    params: dict[str, np.ndarray], xw_t: np.ndarray, h_prev: np.ndarray, nonlinearity: str
+) -> tuple[np.ndarray, RNNStepCache]:
+    r"""One step of the Elman cell.
 
     .. math::
 
-        h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+        h_t = \sigma(\underbrace{x_t W_{ih}^\top + b_{ih} + b_{hh}}_{\texttt{xw\_t}}
+                     + h_{t-1} W_{hh}^\top)
 
     Parameters
     ----------
     params : dict
-        ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H) and, if the layer has biases,
-        ``bias_ih_l0`` (H,) and ``bias_hh_l0`` (H,).
-    x : ndarray, shape (B, T, D)
-    h0 : ndarray, shape (B, H)
+        Needs ``weight_hh_l0`` (H, H).
+    xw_t : ndarray, shape (B, H)
+        The input part of the pre-activation, both biases included.
+    h_prev : ndarray, shape (B, H)
     nonlinearity : {"tanh", "relu"}
 
     Returns
     -------
-    hs : ndarray, shape (B, T, H)
-        Every hidden state; ``hs[:, -1]`` is the final state.
-    cache : RNNCache
+    h : ndarray, shape (B, H)
+    cache : RNNStepCache
     """
-    B, T, D = x.shape
-    H = params["weight_hh_l0"].shape[0]
-    phi = np.tanh if nonlinearity == "tanh" else _relu
-    # The input projection does not depend on the recurrence: do it for all steps at once.
-    a_in = x @ params["weight_ih_l0"].T  # (B, T, H)
-    if "bias_ih_l0" in params:
-        a_in = a_in + (params["bias_ih_l0"] + params["bias_hh_l0"])
-    hs = np.empty((B, T, H), dtype=a_in.dtype)
-    h = h0
-    for t in range(T):  # the recurrence is the only loop
-        h = phi(a_in[:, t] + h @ params["weight_hh_l0"].T)  # (B, H)
-        hs[:, t] = h
-    return hs, RNNCache(x=x, h0=h0, hs=hs, nonlinearity=nonlinearity)
+    sigma = activation(nonlinearity).f
+    h = sigma(xw_t + h_prev @ params["weight_hh_l0"].T)  # (B, H)
+    return h, RNNStepCache(h_prev=h_prev, h=h, nonlinearity=nonlinearity)
 
 
-def rnn_backward(
-    params: dict[str, np.ndarray],
-    cache: RNNCache,
-    d_hs: np.ndarray,
-    d_h_last: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    r"""Backpropagation through time for :func:`rnn_forward`.
+def rnn_step_backward(
+    params: dict[str, np.ndarray], d_h: np.ndarray, cache: RNNStepCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Back through one step of :func:`rnn_step_forward`.
 
-    With :math:`\delta_t = \partial L / \partial a_t` and :math:`g_t` the total gradient
-    reaching :math:`h_t`, the backward recurrence runs from :math:`t = T` down to 1:
+    With :math:`g = \partial L / \partial h_t` (everything that reaches :math:`h_t`):
 
     .. math::
 
-        g_t &= \frac{\partial L}{\partial h_t}\Big|_{\text{direct}} + \delta_{t+1} W_{hh},
-        \qquad \delta_{T+1} W_{hh} := \frac{\partial L}{\partial h_T}\Big|_{h_n}, \\
-        \delta_t &= g_t \odot \phi'(a_t), \qquad
-        \phi'(a_t) = 1 - h_t^2 \ (\tanh), \quad [a_t > 0] \ (\mathrm{ReLU}), \\
-        \frac{\partial L}{\partial W_{hh}} &= \sum_t \delta_t^\top h_{t-1}, \quad
-        \frac{\partial L}{\partial W_{ih}} = \sum_t \delta_t^\top x_t, \quad
-        \frac{\partial L}{\partial b_{ih}} = \frac{\partial L}{\partial b_{hh}}
-            = \sum_t \mathbf{1}^\top \delta_t, \\
-        \frac{\partial L}{\partial x_t} &= \delta_t W_{ih}, \qquad
-        \frac{\partial L}{\partial h_0} = \delta_1 W_{hh}.
-
-    Parameters
-    ----------
-    params : dict
-        The parameters used in the forward pass.
-    cache : RNNCache
-        From :func:`rnn_forward`.
-    d_hs : ndarray, shape (B, T, H)
-        :math:`\partial L / \partial h_t` through the outputs, for every step.
-    d_h_last : ndarray, shape (B, H), optional
-        Extra gradient on the final state (for example through ``h_n``).
+        \delta = g \odot \sigma'(a_t), \qquad
+        \frac{\partial L}{\partial\, \texttt{xw\_t}} = \delta, \qquad
+        \frac{\partial L}{\partial h_{t-1}} = \delta W_{hh}, \qquad
+        \frac{\partial L}{\partial W_{hh}} = \delta^\top h_{t-1}.
 
     Returns
     -------
-    dx : ndarray, shape (B, T, D)
-    dh0 : ndarray, shape (B, H)
-    grads : dict
-        Same keys and shapes as ``params``.
+    delta : ndarray, shape (B, H)
+        :math:`\partial L / \partial a_t`, which is also the gradient of ``xw_t``.
+    d_h_prev : ndarray, shape (B, H)
+    d_weight_hh : ndarray, shape (H, H)
     """
-    x, h0, hs = cache.x, cache.h0, cache.hs
-    B, T, H = hs.shape
-    W_hh = params["weight_hh_l0"]
-    deltas = np.empty_like(hs)  # (B, T, H): dL/da_t for every step
-    dh_next = np.zeros_like(h0) if d_h_last is None else d_h_last  # (B, H)
-    for t in reversed(range(T)):
-        g = d_hs[:, t] + dh_next  # total gradient reaching h_t
-        if cache.nonlinearity == "tanh":
-            delta = g * (1.0 - hs[:, t] ** 2)  # through tanh: 1 - h_t^2
-        else:
-            delta = g * (hs[:, t] > 0)  # through ReLU: [a_t > 0], and h_t > 0 iff a_t > 0
-        deltas[:, t] = delta
-        dh_next = delta @ W_hh  # backprop into h_{t-1}
-    # Everything below sums over (B, T) at once.
-    h_prev = np.concatenate([h0[:, None, :], hs[:, :-1]], axis=1)  # (B, T, H): h_0..h_{T-1}
-    flat_delta = deltas.reshape(B * T, H)
-    grads = {
-        "weight_ih_l0": flat_delta.T @ x.reshape(B * T, -1),  # (H, D)
-        "weight_hh_l0": flat_delta.T @ h_prev.reshape(B * T, H),  # (H, H)
-    }
-    if "bias_ih_l0" in params:
-        grads["bias_ih_l0"] = flat_delta.sum(axis=0)  # (H,)
-        grads["bias_hh_l0"] = flat_delta.sum(axis=0).copy()  # (H,)
-    dx = deltas @ params["weight_ih_l0"]  # (B, T, D)
-    return dx, dh_next, grads
+    sigma_prime = activation(cache.nonlinearity).grad_from_output(cache.h)  # σ'(a_t) from h_t
+    delta = d_h * sigma_prime  # through σ
+    d_h_prev = delta @ params["weight_hh_l0"]  # back into h_{t-1}
+    d_weight_hh = delta.T @ cache.h_prev  # (H, H)
+    return delta, d_h_prev, d_weight_hh
 
 
-def _relu(a: np.ndarray) -> np.ndarray:
-    return np.maximum(a, 0.0)
-
-
-class RNN:
+class RNN(RecurrentLayer):
     r"""A one-layer Elman RNN in numpy, shaped like ``torch.nn.RNN(batch_first=True)``.
 
     .. math::
 
-        h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+        h_t = \sigma(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+
+    Follows the layer protocol of :mod:`rnnbook.scratch.recurrent`; the state is ``h`` of
+    shape (1, B, H), and torch's keyword names ``h0`` and ``d_h_n`` work too.
 
     Parameters
     ----------
     input_size : int
-        D, the number of input features.
+        D.
     hidden_size : int
-        H, the number of hidden units.
+        H.
     nonlinearity : {"tanh", "relu"}
+        Any other name raises ``ValueError`` (``"Tanh"`` included).
     bias : bool
-        Whether to have ``bias_ih_l0`` and ``bias_hh_l0``.
     rng : numpy.random.Generator or int, optional
-        Source of the initial weights, or a seed for one. ``None`` draws fresh entropy.
-        Weights start as torch's do: uniform on :math:`[-1/\sqrt{H}, 1/\sqrt{H}]`.
     dtype : numpy dtype
-        Parameter dtype, float64 by default (gradient checks need it).
 
     Attributes
     ----------
     params : dict[str, ndarray]
-        Named and shaped like torch's: ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H),
-        ``bias_ih_l0`` (H,), ``bias_hh_l0`` (H,).
-    grads : dict[str, ndarray]
-        Filled by :meth:`backward`, same keys as ``params``.
-    cache : RNNCache or None
-        What the last :meth:`forward` stored for :meth:`backward`.
+        ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H), ``bias_ih_l0`` (H,),
+        ``bias_hh_l0`` (H,).
     """
+
+    gates = 1
+    state_parts = 1
+    torch_name = "RNN"
 
     def __init__(
         self,
@@ -210,27 +160,10 @@ class RNN:
         rng: np.random.Generator | int | None = None,
         dtype: type = np.float64,
     ) -> None:
-        self.input_size = check_positive_int(input_size, "input_size")
-        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
-        self.nonlinearity = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias: expected a bool, got {type(bias).__name__}")
-        if not np.issubdtype(np.dtype(dtype), np.floating):
-            raise TypeError(f"dtype: expected a floating-point dtype, got {np.dtype(dtype)}")
-        self.bias = bias
-        self.dtype = np.dtype(dtype)
-        rng = np.random.default_rng(rng)
-        D, H = self.input_size, self.hidden_size
-        bound = 1.0 / np.sqrt(H)
-        shapes = {"weight_ih_l0": (H, D), "weight_hh_l0": (H, H)}
-        if bias:
-            shapes |= {"bias_ih_l0": (H,), "bias_hh_l0": (H,)}
-        self.params = {
-            name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
-            for name, shape in shapes.items()
-        }
-        self.grads: dict[str, np.ndarray] = {}
-        self.cache: RNNCache | None = None
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias=bias, rng=rng, dtype=dtype)
 
     def __repr__(self) -> str:
         return (
@@ -238,111 +171,61 @@ class RNN:
             f"nonlinearity={self.nonlinearity!r}, bias={self.bias}, dtype={self.dtype})"
         )
 
-    def forward(self, x: np.ndarray, h0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Run the layer over a batch of sequences.
+    def project_inputs(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`x W_{ih}^\top + b_{ih} + b_{hh}`: both biases enter once, with the input."""
+        xw = x @ self.params["weight_ih_l0"].T  # (B, T, H)
+        if self.bias:
+            xw = xw + (self.params["bias_ih_l0"] + self.params["bias_hh_l0"])
+        return xw
 
-        Parameters
-        ----------
-        x : ndarray, shape (B, T, D)
-        h0 : ndarray, shape (1, B, H), optional
-            Initial state, zeros if omitted (torch's layout: one layer first).
+    def step_forward(self, xw_t: np.ndarray, state: State) -> tuple[State, RNNStepCache]:
+        h, cache = rnn_step_forward(self.params, xw_t, state[0], self.nonlinearity)
+        return (h,), cache
 
-        Returns
-        -------
-        out : ndarray, shape (B, T, H)
-            The hidden state at every step.
-        h_n : ndarray, shape (1, B, H)
-            The final hidden state; equal to ``out[:, -1]``.
-        """
-        x = check_array(
-            x, "x", shape=(None, None, self.input_size), legend="(B, T, D)", dtype=self.dtype
-        )
-        B, T, D = x.shape
-        if B == 0 or T == 0:
-            raise ValueError(f"x: expected at least one sequence and one step, got shape {x.shape}")
-        H = self.hidden_size
-        if h0 is None:
-            h0 = np.zeros((1, B, H), dtype=self.dtype)
-        h0 = check_array(h0, "h0", shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype)
-        out, self.cache = rnn_forward(self.params, x, h0[0], self.nonlinearity)
-        return out, out[None, :, -1].copy()  # (B, T, H), (1, B, H)
+    def step_backward(
+        self, d_state: State, cache: RNNStepCache, grads: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, State]:
+        delta, d_h_prev, d_weight_hh = rnn_step_backward(self.params, d_state[0], cache)
+        grads["weight_hh_l0"] += d_weight_hh
+        if self.bias:
+            grads["bias_hh_l0"] += delta.sum(axis=0)  # b_hh enters like b_ih
+        return delta, (d_h_prev,)
+
+    def forward(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray | None = None,
+        *,
+        lengths: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run the layer; see :meth:`RecurrentLayer.forward`. ``h0``: (1, B, H) or None."""
+        return super().forward(x, h0, lengths=lengths)
 
     __call__ = forward
 
     def backward(
         self, d_out: np.ndarray, d_h_n: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Backpropagate through the last :meth:`forward` call and fill :attr:`grads`.
+        """Backpropagate; see :meth:`RecurrentLayer.backward`. ``d_h_n``: (1, B, H) or None."""
+        return super().backward(d_out, d_h_n)
 
-        Parameters
-        ----------
-        d_out : ndarray, shape (B, T, H)
-            Gradient of the loss with respect to ``out``.
-        d_h_n : ndarray, shape (1, B, H), optional
-            Gradient of the loss with respect to ``h_n``.
-
-        Returns
-        -------
-        dx : ndarray, shape (B, T, D)
-        dh0 : ndarray, shape (1, B, H)
-        """
+    @property
+    def states(self) -> np.ndarray:
+        """The states :math:`h_1, \\dots, h_T` of the last forward pass, shape (B, T, H)."""
         if self.cache is None:
-            raise RuntimeError(
-                "backward() called before forward(): there is nothing to differentiate"
-            )
-        B, T, H = self.cache.hs.shape
-        d_out = check_array(d_out, "d_out", shape=(B, T, H), legend="(B, T, H)", dtype=self.dtype)
-        if d_h_n is not None:
-            d_h_n = check_array(
-                d_h_n, "d_h_n", shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype
-            )[0]
-        dx, dh0, self.grads = rnn_backward(self.params, self.cache, d_out, d_h_n)
-        return dx, dh0[None]  # (B, T, D), (1, B, H)
+            raise RuntimeError("states: call forward() first")
+        return np.stack([c.h for c in self.cache.steps], axis=1)
 
-    def num_parameters(self) -> int:
-        """The number of scalars in :attr:`params`; it does not depend on T."""
-        return sum(p.size for p in self.params.values())
+    def _torch_kwargs(self) -> dict[str, object]:
+        return {"nonlinearity": self.nonlinearity}
 
     @classmethod
-    def from_torch(cls, module: object, dtype: type = np.float64) -> RNN:
-        """Copy a ``torch.nn.RNN(batch_first=True, num_layers=1)`` into a numpy layer."""
-        import torch
+    def _from_torch_kwargs(cls, module: object) -> dict[str, object]:
+        return {"nonlinearity": module.nonlinearity}
 
-        if not isinstance(module, torch.nn.RNN):
-            raise TypeError(f"module: expected torch.nn.RNN, got {type(module).__name__}")
-        if module.num_layers != 1 or module.bidirectional or not module.batch_first:
-            raise ValueError(
-                "module: expected num_layers=1, bidirectional=False, batch_first=True, got "
-                f"num_layers={module.num_layers}, bidirectional={module.bidirectional}, "
-                f"batch_first={module.batch_first}"
-            )
-        layer = cls(
-            module.input_size,
-            module.hidden_size,
-            module.nonlinearity,
-            module.bias,
-            rng=0,
-            dtype=dtype,
-        )
-        layer.params = {
-            name: p.detach().cpu().numpy().astype(layer.dtype, copy=True)
-            for name, p in module.named_parameters()
-        }
-        return layer
 
-    def to_torch(self) -> object:
-        """Return an equivalent ``torch.nn.RNN(batch_first=True)`` with copied weights."""
-        import torch
-
-        module = torch.nn.RNN(
-            self.input_size,
-            self.hidden_size,
-            nonlinearity=self.nonlinearity,
-            bias=self.bias,
-            batch_first=True,
-            dtype=torch.float64 if self.dtype == np.float64 else torch.float32,
-        )
-        with torch.no_grad():
-            for name, p in module.named_parameters():
-                p.copy_(torch.from_numpy(self.params[name]))
-        return module
+def check_h0(h0: object, B: int, H: int, dtype: np.dtype) -> np.ndarray:
+    """A (B, H) initial state for code that runs a cell on its own (zeros if None)."""
+    if h0 is None:
+        return np.zeros((B, H), dtype=dtype)
+    return check_array(h0, "h0", shape=(B, H), legend="(B, H)", dtype=dtype)
