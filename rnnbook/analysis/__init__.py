@@ -1,0 +1,1 @@
+"""Measurements of trained and untrained networks: gradients, Jacobians, baselines."""
