@@ -157,3 +157,69 @@ def check_layer(
             key = "state0" if len(states) == 1 else f"state0[{i}]"
             errors[key] = relative_error(ds, numerical_gradient(loss, s, eps))
     return errors
+
+
+def check_function(
+    f: Callable[..., Any],
+    inputs: dict[str, np.ndarray],
+    backward: Callable[[Any], dict[str, np.ndarray]],
+    *,
+    rng: np.random.Generator | int | None = 0,
+    eps: float = 1e-6,
+) -> dict[str, float]:
+    r"""Compare the analytic gradients of a function of several arrays with central differences.
+
+    With :math:`y = f(x_1, \dots, x_n)` (one array or a tuple of arrays) and random
+    upstream gradients :math:`G` of the same shapes, the scalar loss is
+    :math:`L = \sum y \odot G`, and ``backward(G)`` must return
+    :math:`\partial L / \partial x_i` for every input.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(**inputs) -> output``, an ndarray or a tuple of ndarrays. It may be a stateful
+        layer's forward: ``backward`` is called right after the first call of ``f``.
+    inputs : dict[str, ndarray]
+        Float64 arrays to differentiate with respect to. They are copied, never modified;
+        keep inputs you do not differentiate (masks, token ids) in ``f``'s closure.
+    backward : callable
+        ``backward(G) -> dict`` mapping every name in ``inputs`` to its gradient, where
+        ``G`` has the structure of ``f``'s output.
+    rng : numpy.random.Generator or int
+        Source of the upstream gradients.
+    eps : float
+        Finite-difference step.
+
+    Returns
+    -------
+    dict[str, float]
+        The relative error per input name.
+    """
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError(f"inputs: expected a non-empty dict of arrays, got {type(inputs).__name__}")
+    copies = {}
+    for name, x in inputs.items():
+        x = check_array(x, f"inputs[{name!r}]")
+        if x.dtype != np.float64:
+            raise TypeError(
+                f"inputs[{name!r}]: expected float64 for a finite-difference check, got {x.dtype}"
+            )
+        copies[name] = np.array(x, dtype=np.float64)  # a private copy we may perturb
+    rng = np.random.default_rng(rng)
+    out = f(**copies)
+    outs = _as_tuple(out)
+    g_outs = tuple(rng.standard_normal(np.shape(o)) for o in outs)
+    analytic = backward(_like(out, g_outs))
+    if not isinstance(analytic, dict) or set(analytic) != set(copies):
+        got = sorted(analytic) if isinstance(analytic, dict) else type(analytic).__name__
+        raise ValueError(f"backward: expected a dict with keys {sorted(copies)}, got {got}")
+    analytic = {name: np.array(g, dtype=np.float64) for name, g in analytic.items()}
+
+    def loss() -> float:
+        outs = _as_tuple(f(**copies))
+        return float(sum(np.sum(o * g) for o, g in zip(outs, g_outs, strict=True)))
+
+    return {
+        name: relative_error(analytic[name], numerical_gradient(loss, x, eps))
+        for name, x in copies.items()
+    }
