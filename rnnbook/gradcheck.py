@@ -17,10 +17,13 @@ numerical one :math:`n` by the relative error
 
 which is near :math:`10^{-10}` for a correct float64 backward pass and near 1 for a wrong one.
 
-:func:`check_layer` works with any scratch layer that follows the book's layer protocol:
-``params`` (a dict of arrays), ``forward(x, state) -> (out, state)``,
-``backward(d_out, d_state) -> (dx, d_state0)`` and ``grads`` (same keys as ``params``).
-A state is one array or a tuple of arrays (the LSTM's ``(h, c)``).
+Every gradient is checked through every path: :func:`check_layer` works with any scratch
+layer that follows the book's layer protocol (:mod:`rnnbook.scratch.recurrent`):
+``params`` (a dict of arrays), ``forward(x, state) -> (out, state_n)``,
+``backward(d_out, d_state_n) -> (dx, d_state0)`` and ``grads`` (same keys as ``params``).
+Its loss reads both ``out`` and ``state_n``, so a backward pass that ignores the gradient
+arriving through the final state fails, and so does one that scales ``dx`` wrongly. A
+state is one array or a tuple of arrays (the LSTM's ``(h, c)``).
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ def check_layer(
     x: np.ndarray,
     state0: Any = None,
     *,
+    lengths: np.ndarray | None = None,
     rng: np.random.Generator | int | None = 0,
     eps: float = 1e-6,
 ) -> dict[str, float]:
@@ -115,6 +119,8 @@ def check_layer(
     x : ndarray, shape (B, T, D), float64
     state0 : ndarray or tuple of ndarrays, optional
         Initial state. If given it is checked too; it is copied, never modified.
+    lengths : ndarray of int, shape (B,), optional
+        Passed to ``forward``, to check variable-length batches.
     rng : numpy.random.Generator or int
         Source of the upstream gradients.
     eps : float
@@ -133,14 +139,15 @@ def check_layer(
         if state0 is None
         else _like(state0, tuple(np.array(s, dtype=np.float64) for s in _as_tuple(state0)))
     )
-    out, state = layer.forward(x, state0)
+    kwargs = {} if lengths is None else {"lengths": lengths}
+    out, state = layer.forward(x, state0, **kwargs)
     g_out = rng.standard_normal(out.shape)
     g_state = tuple(rng.standard_normal(s.shape) for s in _as_tuple(state))
     dx, dstate0 = layer.backward(g_out, _like(state, g_state))
     analytic = {name: g.copy() for name, g in layer.grads.items()}
 
     def loss() -> float:
-        out, state = layer.forward(x, state0)
+        out, state = layer.forward(x, state0, **kwargs)
         return float(
             np.sum(out * g_out)
             + sum(np.sum(s * g) for s, g in zip(_as_tuple(state), g_state, strict=True))
@@ -164,6 +171,7 @@ def check_function(
     inputs: dict[str, np.ndarray],
     backward: Callable[[Any], dict[str, np.ndarray]],
     *,
+    lengths: np.ndarray | None = None,
     rng: np.random.Generator | int | None = 0,
     eps: float = 1e-6,
 ) -> dict[str, float]:

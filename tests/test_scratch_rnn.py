@@ -209,7 +209,7 @@ def test_integer_input_is_a_type_error(layer):
         (
             {"input_size": 3, "hidden_size": 4, "nonlinearity": "sigmoid"},
             ValueError,
-            r"nonlinearity: expected one of \('tanh', 'relu'\), got 'sigmoid'",
+            r"nonlinearity: expected one of \('tanh', 'relu', 'identity'\), got 'sigmoid'",
         ),
         (
             {"input_size": 3, "hidden_size": 4, "bias": 1},

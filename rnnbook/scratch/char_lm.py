@@ -8,14 +8,19 @@ The model of min-char-rnn, rebuilt from the book's tested pieces. For ids
 
     x_t = e_{c_t}, \qquad
     h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \qquad
-    z_t = h_t W^\top + b, \qquad
-    L = \frac{1}{BT} \sum_{b, t} -\log \mathrm{softmax}(z_{b,t})_{y_{b,t}},
+    o_t = h_t V^\top + c, \qquad
+    L = \frac{1}{BT} \sum_{b, t} -\log \mathrm{softmax}(o_{b,t})_{y_{b,t}},
 
 with :math:`e_c` the one-hot vector of id :math:`c` (so :math:`x_t W_{ih}^\top` picks column
 :math:`c_t` of :math:`W_{ih}`: a one-hot input is an embedding lookup). The parameters are
 named as in :class:`rnnbook.models.char_rnn.CharRNN`, the same model in torch:
 ``rnn.weight_ih_l0`` (H, V), ``rnn.weight_hh_l0`` (H, H), ``rnn.bias_ih_l0`` (H,),
 ``rnn.bias_hh_l0`` (H,), ``linear.weight`` (V, H), ``linear.bias`` (V,).
+
+The model is composed of the book's layers: :class:`~rnnbook.scratch.rnn.RNN` (its
+parameters appear here with the prefix ``rnn.``) and the readout of
+:mod:`~rnnbook.scratch.linear` (prefix ``linear.``). Its state ``h`` has the RNN's layout,
+(1, B, H).
 
 Nothing here is specific to characters: any task that reads one token per step and
 predicts one class per step (the delayed-recall task of the BPTT chapter, for instance)
@@ -28,40 +33,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_choice, check_positive_float, check_positive_int
-from rnnbook.clipping import clip_by_global_norm, global_norm
-from rnnbook.optim import Optimizer
+from rnnbook.checks import check_choice, check_ids, check_positive_int
 from rnnbook.scratch.linear import linear_backward, linear_forward
-from rnnbook.scratch.rnn import RNNCache, rnn_backward, rnn_forward
-from rnnbook.scratch.softmax_cross_entropy import (
-    IGNORE_INDEX,
-    cross_entropy_backward,
-    cross_entropy_forward,
-)
-from rnnbook.scratch.truncated_bptt import TBPTTUpdate, truncated_bptt
+from rnnbook.scratch.one_hot import one_hot
+from rnnbook.scratch.rnn import RNN
+from rnnbook.scratch.softmax_cross_entropy import cross_entropy_backward, cross_entropy_forward
 from rnnbook.text import generate
 
-__all__ = ["IGNORE_INDEX", "CharLM", "TrainResult", "check_ids", "one_hot", "train_tbptt"]
 
+class CharLMCache(NamedTuple):
+    """What :meth:`CharLM.forward` keeps for :meth:`CharLM.backward`: the states (B, T, H)."""
 
-def check_ids(ids: object, name: str, vocab_size: int) -> np.ndarray:
-    """Validate a (B, T) integer array of ids in ``[0, vocab_size)``."""
-    ids = np.asarray(ids)
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"{name}: expected integer ids, got dtype {ids.dtype}")
-    if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
-        raise ValueError(f"{name}: expected shape (B, T) with B, T >= 1, got {ids.shape}")
-    if ids.min() < 0 or ids.max() >= vocab_size:
-        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
-        raise ValueError(f"{name}: expected ids in [0, {vocab_size}), got {int(bad)}")
-    return ids
-
-
-def one_hot(ids: np.ndarray, vocab_size: int, dtype: type = np.float64) -> np.ndarray:
-    """One-hot vectors: shape ``ids.shape + (vocab_size,)``, a single 1 per position."""
-    out = np.zeros((*np.shape(ids), vocab_size), dtype=dtype)
-    np.put_along_axis(out, np.asarray(ids)[..., None], 1.0, axis=-1)
-    return out
+    hs: np.ndarray
 
 
 class CharLM:
@@ -81,8 +64,19 @@ class CharLM:
 
     Attributes
     ----------
+    rnn : RNN
+        The recurrent layer.
     params : dict[str, ndarray]
-        Keys and shapes as in the module docstring; optimizers update them in place.
+        ``rnn.weight_ih_l0`` (H, V), ``rnn.weight_hh_l0`` (H, H), ``rnn.bias_ih_l0`` (H,),
+        ``rnn.bias_hh_l0`` (H,), ``linear.weight`` (V, H), ``linear.bias`` (V,). The
+        ``rnn.`` arrays are the layer's own, so in-place optimizer updates reach it.
+    grads : dict[str, ndarray]
+        Filled by :meth:`backward`; same keys as ``params``.
+
+    >>> model = CharLM(vocab_size=5, hidden_size=8, rng=0)
+    >>> logits, h_n = model.forward(np.array([[0, 1, 2]]))
+    >>> logits.shape, h_n.shape
+    ((1, 3, 5), (1, 1, 8))
     """
 
     def __init__(
@@ -94,24 +88,19 @@ class CharLM:
     ) -> None:
         self.vocab_size = check_positive_int(vocab_size, "vocab_size")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
-        if not np.issubdtype(np.dtype(dtype), np.floating):
-            raise TypeError(f"dtype: expected a floating-point dtype, got {np.dtype(dtype)}")
-        self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(rng)
         V, H = self.vocab_size, self.hidden_size
+        self.rnn = RNN(V, H, rng=rng, dtype=dtype)
+        self.dtype = self.rnn.dtype
         bound = 1.0 / np.sqrt(H)
-        shapes = {
-            "rnn.weight_ih_l0": (H, V),
-            "rnn.weight_hh_l0": (H, H),
-            "rnn.bias_ih_l0": (H,),
-            "rnn.bias_hh_l0": (H,),
-            "linear.weight": (V, H),
-            "linear.bias": (V,),
+        readout = {
+            "weight": rng.uniform(-bound, bound, size=(V, H)).astype(self.dtype),  # V
+            "bias": rng.uniform(-bound, bound, size=(V,)).astype(self.dtype),  # c
         }
-        self.params = {
-            name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
-            for name, shape in shapes.items()
-        }
+        self.params = {f"rnn.{k}": p for k, p in self.rnn.params.items()}
+        self.params |= {f"linear.{k}": p for k, p in readout.items()}
+        self.grads: dict[str, np.ndarray] = {}
+        self.cache: CharLMCache | None = None
 
     def __repr__(self) -> str:
         return f"CharLM(vocab_size={self.vocab_size}, hidden_size={self.hidden_size})"
@@ -120,51 +109,61 @@ class CharLM:
         """The number of scalars in :attr:`params`."""
         return sum(p.size for p in self.params.values())
 
-    def _part(self, prefix: str) -> dict[str, np.ndarray]:
-        # Views: the same array objects, so in-place updates reach self.params.
-        return {k[len(prefix) :]: v for k, v in self.params.items() if k.startswith(prefix)}
-
-    @property
-    def rnn_params(self) -> dict[str, np.ndarray]:
-        """The RNN's parameters without the ``rnn.`` prefix, for :func:`rnn_forward`."""
-        return self._part("rnn.")
-
     @property
     def linear_params(self) -> dict[str, np.ndarray]:
-        """``weight`` and ``bias`` of the readout."""
-        return self._part("linear.")
-
-    def _h0(self, h0: np.ndarray | None, B: int) -> np.ndarray:
-        H = self.hidden_size
-        if h0 is None:
-            return np.zeros((B, H), dtype=self.dtype)
-        return check_array(h0, "h0", shape=(B, H), legend="(B, H)", dtype=self.dtype)
+        """``weight`` (V, H) and ``bias`` (V,) of the readout (the same arrays)."""
+        return {"weight": self.params["linear.weight"], "bias": self.params["linear.bias"]}
 
     def forward(
-        self, ids: np.ndarray, h0: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, RNNCache]:
+        self, ids: np.ndarray, h0: np.ndarray | None = None, *, lengths: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Logits for every step.
 
         Parameters
         ----------
         ids : ndarray of int, shape (B, T)
-        h0 : ndarray, shape (B, H), optional
+        h0 : ndarray, shape (1, B, H), optional
             Zeros if omitted.
+        lengths : ndarray of int, shape (B,), optional
+            As for :class:`~rnnbook.scratch.rnn.RNN`.
 
         Returns
         -------
         logits : ndarray, shape (B, T, V)
-        h_T : ndarray, shape (B, H)
+        h_n : ndarray, shape (1, B, H)
             The last state, to carry into the next chunk of a stream.
-        cache : RNNCache
-            The RNN's stored activations.
         """
-        ids = check_ids(ids, "ids", self.vocab_size)
-        B, T = ids.shape
+        ids = check_ids(ids, "ids", self.vocab_size, ndim=2)
         x = one_hot(ids, self.vocab_size, self.dtype)  # (B, T, V)
-        hs, cache = rnn_forward(self.rnn_params, x, self._h0(h0, B))  # (B, T, H)
-        logits = linear_forward(self.linear_params, hs)  # (B, T, V)
-        return logits, hs[:, -1].copy(), cache
+        hs, h_n = self.rnn.forward(x, h0, lengths=lengths)  # (B, T, H), (1, B, H)
+        self.cache = CharLMCache(hs=hs)
+        return linear_forward(self.linear_params, hs), h_n  # (B, T, V)
+
+    __call__ = forward
+
+    def backward(self, d_logits: np.ndarray, d_h_n: np.ndarray | None = None) -> np.ndarray:
+        """Backpropagate through the last :meth:`forward`; fills :attr:`grads`.
+
+        Parameters
+        ----------
+        d_logits : ndarray, shape (B, T, V)
+        d_h_n : ndarray, shape (1, B, H), optional
+
+        Returns
+        -------
+        d_h0 : ndarray, shape (1, B, H)
+            (The input is one-hot ids: there is no input gradient to return.)
+        """
+        if self.cache is None:
+            raise RuntimeError(
+                "backward() called before forward(): there is nothing to differentiate"
+            )
+        d_hs, lin_grads = linear_backward(self.linear_params, self.cache.hs, d_logits)  # (B, T, H)
+        _, d_h0 = self.rnn.backward(d_hs, d_h_n)  # BPTT through the chunk
+        grads = {f"rnn.{k}": g for k, g in self.rnn.grads.items()}
+        grads |= {f"linear.{k}": g for k, g in lin_grads.items()}
+        self.grads = {k: grads[k] for k in self.params}
+        return d_h0
 
     def head_loss(
         self, hs: np.ndarray, targets: np.ndarray, reduction: str = "mean"
@@ -199,13 +198,13 @@ class CharLM:
         h0: np.ndarray | None = None,
         reduction: str = "mean",
     ) -> tuple[float | np.ndarray, np.ndarray]:
-        """The loss of a chunk and its last state, without gradients.
+        """The loss of a chunk and its last state (1, B, H), without gradients.
 
         ``reduction="none"`` gives the loss of every step, shape (B, T).
         """
-        logits, h_T, _ = self.forward(ids, h0)
+        logits, h_n = self.forward(ids, h0)
         loss, _ = cross_entropy_forward(logits, targets, reduction)
-        return loss, h_T
+        return loss, h_n
 
     def loss_and_grads(
         self,
@@ -216,28 +215,26 @@ class CharLM:
     ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
         """Full BPTT over one chunk: the loss, the gradient of every parameter, the last state.
 
-        ``h0`` is a constant: no gradient flows into it.
+        ``h0`` (1, B, H) is a constant: its gradient is not returned.
 
         Returns
         -------
         loss : float
         grads : dict
             Same keys and shapes as :attr:`params`.
-        h_T : ndarray, shape (B, H)
+        h_n : ndarray, shape (1, B, H)
         """
-        ids = check_ids(ids, "ids", self.vocab_size)
-        B, T = ids.shape
-        x = one_hot(ids, self.vocab_size, self.dtype)  # (B, T, V)
-        hs, cache = rnn_forward(self.rnn_params, x, self._h0(h0, B))  # (B, T, H)
-        loss, d_hs, grads = self.head_loss(hs, targets, reduction)
-        _, _, rnn_grads = rnn_backward(self.rnn_params, cache, d_hs)  # BPTT through the chunk
-        grads |= {f"rnn.{k}": g for k, g in rnn_grads.items()}
-        return loss, {k: grads[k] for k in self.params}, hs[:, -1].copy()
+        logits, h_n = self.forward(ids, h0)
+        loss, ce_cache = cross_entropy_forward(logits, targets, reduction)
+        if reduction == "none":
+            raise ValueError("reduction: expected 'mean' or 'sum' for gradients, got 'none'")
+        self.backward(cross_entropy_backward(ce_cache))
+        return float(loss), self.grads, h_n
 
     def step(self, ids: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One step for sampling: ids (B,) and state (B, H) to logits (B, V) and new state."""
-        logits, h_next, _ = self.forward(np.asarray(ids)[:, None], h)
-        return logits[:, 0], h_next  # (B, V), (B, H)
+        """One step for sampling: ids (B,) and state (1, B, H) to logits (B, V) and new state."""
+        logits, h_next = self.forward(np.asarray(ids)[:, None], h)
+        return logits[:, 0], h_next  # (B, V), (1, B, H)
 
     def sample(
         self,
@@ -248,8 +245,10 @@ class CharLM:
         h0: np.ndarray | None = None,
     ) -> np.ndarray:
         """Condition on ``prime`` (B, P) and sample ``n`` ids per row; returns (B, n)."""
-        prime = check_ids(prime, "prime", self.vocab_size)
-        return generate(self.step, self._h0(h0, prime.shape[0]), prime, n, temperature, rng)
+        prime = check_ids(prime, "prime", self.vocab_size, ndim=2)
+        if h0 is None:
+            h0 = np.zeros((1, prime.shape[0], self.hidden_size), dtype=self.dtype)
+        return generate(self.step, h0, prime, n, temperature, rng)
 
     @classmethod
     def from_torch(cls, module: object, dtype: type = np.float64) -> CharLM:
@@ -259,10 +258,8 @@ class CharLM:
         if not isinstance(module, CharRNN):
             raise TypeError(f"module: expected CharRNN, got {type(module).__name__}")
         model = cls(module.vocab_size, module.hidden_size, rng=0, dtype=dtype)
-        model.params = {
-            name: p.detach().cpu().numpy().astype(model.dtype, copy=True)
-            for name, p in module.named_parameters()
-        }
+        for name, p in module.named_parameters():
+            model.params[name][...] = p.detach().cpu().numpy()  # in place: shared with rnn
         return model
 
     def to_torch(self) -> object:
@@ -277,97 +274,3 @@ class CharLM:
             for name, p in module.named_parameters():
                 p.copy_(torch.from_numpy(self.params[name]))
         return module
-
-
-class TrainResult(NamedTuple):
-    """What :func:`train_tbptt` returns.
-
-    Attributes
-    ----------
-    losses : list of float
-        The loss of each window, before its update.
-    grad_norms : list of float
-        The global gradient norm of each window, before clipping.
-    h_T : ndarray, shape (B, H)
-        The state after the last step of the stream.
-    """
-
-    losses: list[float]
-    grad_norms: list[float]
-    h_T: np.ndarray
-
-
-def train_tbptt(
-    model: CharLM,
-    ids: np.ndarray,
-    targets: np.ndarray,
-    k1: int,
-    k2: int,
-    optimizer: Optimizer,
-    clip_norm: float | None = None,
-    h0: np.ndarray | None = None,
-    stateful: bool = True,
-) -> TrainResult:
-    """One pass of TBPTT(k1, k2) over a stream, updating ``model.params`` after every window.
-
-    For each window of :func:`~rnnbook.scratch.truncated_bptt.tbptt_windows`: forward from the
-    window's constant start state, mean cross-entropy of the window's new steps, backward
-    through the window, clip the global norm, one optimizer step.
-
-    Parameters
-    ----------
-    model : CharLM
-    ids : ndarray of int, shape (B, T)
-        B parallel streams of T tokens.
-    targets : ndarray of int, shape (B, T)
-        The class to predict at each step (``IGNORE_INDEX`` for none).
-    k1, k2 : int
-        The TBPTT schedule.
-    optimizer : rnnbook.optim.Optimizer
-        Built on ``model.params``.
-    clip_norm : float, optional
-        Clip the global gradient norm to this before each step.
-    h0 : ndarray, shape (B, H), optional
-    stateful : bool
-        Carry the state from window to window (True), or start each window from ``h0``.
-
-    Raises
-    ------
-    FloatingPointError
-        If a loss or gradient becomes NaN or infinite (training diverged).
-    """
-    if not isinstance(model, CharLM):
-        raise TypeError(f"model: expected a CharLM, got {type(model).__name__}")
-    if not isinstance(optimizer, Optimizer) or optimizer.params is not model.params:
-        raise ValueError("optimizer: expected an optimizer built on model.params")
-    if clip_norm is not None:
-        clip_norm = check_positive_float(clip_norm, "clip_norm")
-    ids = check_ids(ids, "ids", model.vocab_size)
-    B, T = ids.shape
-    targets = np.asarray(targets)
-    if targets.shape != (B, T):
-        raise ValueError(f"targets: expected shape {(B, T)} (B, T), got {targets.shape}")
-    x = one_hot(ids, model.vocab_size, model.dtype)  # (B, T, V)
-
-    def loss_fn(hs: np.ndarray, loss_start: int, stop: int):
-        return model.head_loss(hs, targets[:, loss_start:stop])
-
-    losses, norms = [], []
-    update: TBPTTUpdate | None = None
-    h0 = model._h0(h0, B)
-    for update in truncated_bptt(model.rnn_params, x, k1, k2, loss_fn, h0, stateful=stateful):
-        if not np.isfinite(update.loss):
-            raise FloatingPointError(
-                f"training diverged at window {len(losses)}: loss is {update.loss}"
-            )
-        grads = update.loss_grads | {f"rnn.{k}": g for k, g in update.grads.items()}
-        grads = {k: grads[k] for k in model.params}
-        if clip_norm is not None:
-            norm = clip_by_global_norm(grads, clip_norm)  # returns the norm before clipping
-        else:
-            norm = global_norm(grads)
-        optimizer.step(grads)  # updates model.params in place; the next window sees it
-        losses.append(update.loss)
-        norms.append(norm)
-    assert update is not None
-    return TrainResult(losses=losses, grad_norms=norms, h_T=update.h_stop)

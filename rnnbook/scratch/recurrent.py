@@ -107,6 +107,8 @@ class RecurrentLayer:
     gates: int = 1
     state_parts: int = 1
     torch_name: str = ""
+    #: What error messages call the initial state and the final state's gradient.
+    state_arg_names: tuple[str, str] = ("state", "d_state_n")
 
     def __init__(
         self,
@@ -183,7 +185,7 @@ class RecurrentLayer:
         B, T, D = x.shape
         if B == 0 or T == 0:
             raise ValueError(f"x: expected at least one sequence and one step, got shape {x.shape}")
-        state0 = self._check_state(state, B, "state")
+        state0 = self._check_state(state, B, self.state_arg_names[0])
         mask = np.ones((B, T), dtype=bool)
         if lengths is not None:
             lengths = check_lengths(lengths, B, T)
@@ -342,14 +344,11 @@ class RecurrentLayer:
 
     def _check_d_state(self, d_state: Any, B: int) -> State:
         H = self.hidden_size
-        parts = (
-            (None,) * self.state_parts if d_state is None else self._as_parts(d_state, "d_state_n")
-        )
+        name = self.state_arg_names[1]
+        parts = (None,) * self.state_parts if d_state is None else self._as_parts(d_state, name)
         return tuple(
             np.zeros((B, H), dtype=self.dtype)
             if s is None
-            else check_array(s, "d_state_n", shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype)[
-                0
-            ]
+            else check_array(s, name, shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype)[0]
             for s in parts
         )

@@ -10,7 +10,7 @@ The cell computes, for :math:`t = 1, \dots, T`,
     a_t = x_t W_{ih}^\top + b_{ih} + b_{hh} + h_{t-1} W_{hh}^\top, \qquad
     h_t = \sigma(a_t),
 
-with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}`, rows :math:`x_t` of shape ``(B, D)``
+with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}` (or the identity, for analysis), rows :math:`x_t` of shape ``(B, D)``
 and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation
 (see the notation page), :math:`h_t = \sigma(W h_{t-1} + U x_t + b)` with
 :math:`W = W_{hh}`, :math:`U = W_{ih}` and :math:`b = b_{ih} + b_{hh}`: torch keeps two bias
@@ -42,7 +42,8 @@ from rnnbook.checks import check_array
 from rnnbook.scratch.activations import activation
 from rnnbook.scratch.recurrent import RecurrentLayer, State
 
-NONLINEARITIES = ("tanh", "relu")
+#: ``"identity"`` (linear units) has no torch twin; the gradient-flow analysis uses it.
+NONLINEARITIES = ("tanh", "relu", "identity")
 
 
 class RNNStepCache(NamedTuple):
@@ -134,8 +135,9 @@ class RNN(RecurrentLayer):
         D.
     hidden_size : int
         H.
-    nonlinearity : {"tanh", "relu"}
-        Any other name raises ``ValueError`` (``"Tanh"`` included).
+    nonlinearity : {"tanh", "relu", "identity"}
+        Any other name raises ``ValueError`` (``"Tanh"`` included). ``"identity"`` (linear
+        units, for analysis) cannot be converted to torch.
     bias : bool
     rng : numpy.random.Generator or int, optional
     dtype : numpy dtype
@@ -150,6 +152,7 @@ class RNN(RecurrentLayer):
     gates = 1
     state_parts = 1
     torch_name = "RNN"
+    state_arg_names = ("h0", "d_h_n")
 
     def __init__(
         self,
@@ -161,7 +164,9 @@ class RNN(RecurrentLayer):
         dtype: type = np.float64,
     ) -> None:
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}")
+            raise ValueError(
+                f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}"
+            )
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias=bias, rng=rng, dtype=dtype)
 
@@ -217,6 +222,8 @@ class RNN(RecurrentLayer):
         return np.stack([c.h for c in self.cache.steps], axis=1)
 
     def _torch_kwargs(self) -> dict[str, object]:
+        if self.nonlinearity == "identity":
+            raise ValueError("nonlinearity: torch.nn.RNN has no 'identity' units, got 'identity'")
         return {"nonlinearity": self.nonlinearity}
 
     @classmethod

@@ -1,45 +1,45 @@
-r"""Truncated backpropagation through time, TBPTT(k1, k2), for the numpy RNN.
+r"""Truncated backpropagation through time, TBPTT(k1, k2), for any numpy recurrent layer.
 
-Williams and Peng (1990) train a recurrent network on a long stream by updating the weights
-every :math:`k_1` steps and, at each update, backpropagating :math:`k_2 \ge k_1` steps into
-the past. Everything the scheme does is decided by a list of :class:`Window` objects made
-by :func:`tbptt_windows`; nothing hides in a variable carried from one call to the next.
-For the update after step ``stop``:
+The standard algorithm of Williams and Peng (1990), in the form Sutskever (2013, §3.3)
+describes: the forward pass runs **once** over the stream, one step after another, and
+every :math:`k_1` steps the newest losses are backpropagated :math:`k_2 \ge k_1` steps
+into the past **through the stored activations**. Older activations were produced by the
+weights of earlier updates; they are not recomputed. The gradient stops at the state
+:math:`k_2` steps back, as if that state were a constant: this is the truncation, what
+``h.detach()`` does in torch.
 
-* the losses of the last :math:`k_1` steps, ``loss_start = stop - k1`` to ``stop - 1``,
-  are new;
-* the forward pass starts at step ``start = max(0, loss_start - (k2 - k1))`` (that is
-  ``stop - k2`` for a full window) from the hidden state :math:`h_{\text{start}}`, which
-  was computed earlier and is treated as a **constant**: no gradient flows into it. This
-  is the truncation, what ``h.detach()`` does in torch;
-* the new losses are backpropagated through the ``stop - start`` steps of the window,
-  and only those activations are stored;
-* the caller updates the weights; the next window starts from a state computed by this
-  window's forward pass.
+Everything the schedule does is decided by a list of :class:`Window` objects made by
+:func:`tbptt_windows`. For the update after step ``stop``:
+
+* the losses of steps ``loss_start .. stop - 1`` (the last :math:`k_1`) are new;
+* they are backpropagated through steps ``start .. stop - 1``, with
+  ``start = max(0, loss_start - (k2 - k1))``, using the step caches stored when those
+  steps ran forward, and the current weights;
+* the caller updates the weights; the forward pass goes on from the state it reached.
+
+With :math:`k_1 = k_2 = k` this is the common "forward k steps, backward k steps" recipe:
+windows do not overlap and every activation in a window comes from the current weights.
+With :math:`k_1 = k_2 \ge T` there is one window, and the scheme is full BPTT exactly.
 
 Steps are counted from 0 in code: inputs ``x[:, start:stop]`` produce the states
 :math:`h_{\text{start}+1}, \dots, h_{\text{stop}}` of the book's 1-based notation.
-
-With :math:`k_1 = k_2 = k` this is the common "forward k steps, backward k steps" recipe:
-windows do not overlap and each step is computed once. With :math:`k_1 = k_2 \ge T` there
-is one window, and the scheme is full BPTT exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_choice, check_positive_int
-from rnnbook.scratch.rnn import NONLINEARITIES, RNNCache, rnn_backward, rnn_forward
+from rnnbook.checks import check_array, check_positive_int
+from rnnbook.scratch.recurrent import RecurrentLayer, SequenceCache
 
-#: ``loss_fn(hs, loss_start, stop) -> (loss, d_hs, extra_grads)``: the loss of the steps
-#: ``loss_start .. stop-1`` from their hidden states ``hs`` of shape (B, stop - loss_start, H),
-#: its gradient with respect to ``hs`` (same shape), and the gradients of any parameters
-#: of the loss itself (for example an output layer), as a dict.
+#: ``loss_fn(out, loss_start, stop) -> (loss, d_out, extra_grads)``: the loss of the steps
+#: ``loss_start .. stop-1`` from the layer's outputs ``out`` of shape (B, stop - loss_start, H),
+#: its gradient with respect to ``out`` (same shape), and the gradients of any parameters
+#: of the loss itself (for example a readout), as a dict.
 LossFn = Callable[[np.ndarray, int, int], tuple[float, np.ndarray, dict[str, np.ndarray]]]
 
 
@@ -113,119 +113,104 @@ class TBPTTUpdate(NamedTuple):
     ----------
     window : Window
     loss : float
-        The loss of the window's last ``stop - loss_start`` steps, as ``loss_fn`` returned it.
+        The loss of the window's new steps, as ``loss_fn`` returned it.
     grads : dict
-        Gradients of that loss for the RNN's parameters, same keys as ``params``.
+        Gradients of that loss for the layer's parameters, same keys as ``layer.params``.
     loss_grads : dict
-        The extra gradients ``loss_fn`` returned (an output layer's, say).
-    cache : RNNCache
-        The window's stored activations (inputs ``x``, start state ``h0``, states ``hs``).
-    h_stop : ndarray, shape (B, H)
-        The state after ``stop`` steps.
+        The extra gradients ``loss_fn`` returned (a readout's, say).
+    cache : SequenceCache
+        The stored activations the window's backward pass walked through.
+    state : ndarray or tuple of ndarray
+        The layer's state after ``stop`` steps, in its torch layout.
     """
 
     window: Window
     loss: float
     grads: dict[str, np.ndarray]
     loss_grads: dict[str, np.ndarray]
-    cache: RNNCache
-    h_stop: np.ndarray
+    cache: SequenceCache
+    state: Any
 
 
 def truncated_bptt(
-    params: dict[str, np.ndarray],
+    layer: RecurrentLayer,
     x: np.ndarray,
     k1: int,
     k2: int,
     loss_fn: LossFn,
-    h0: np.ndarray | None = None,
-    nonlinearity: str = "tanh",
+    state0: Any = None,
     stateful: bool = True,
 ) -> Iterator[TBPTTUpdate]:
-    r"""Run TBPTT(k1, k2) over a stream, yielding one gradient per window.
+    r"""Run TBPTT(k1, k2) over a stream with any protocol layer, one gradient per window.
 
     A generator: after each ``yield`` the caller may clip the gradients and update
-    ``params`` **in place** (with an optimizer from :mod:`rnnbook.optim`); the next window
-    is computed with the updated weights. For each window (see :func:`tbptt_windows`):
+    ``layer.params`` **in place** (with an optimizer from :mod:`rnnbook.optim`); the forward
+    pass then continues with the new weights. For the window ending at step ``stop``:
 
     .. math::
 
-        h_{\text{start}} &\ \text{fixed (a constant)}, \qquad
-        h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}),
-        \quad \text{start} < t \le \text{stop}, \\
-        g &= \nabla_\theta \sum_{t = \text{loss\_start} + 1}^{\text{stop}} L_t
-        \quad \text{through } h_{\text{start}+1}, \dots, h_{\text{stop}} \text{ only.}
+        g = \nabla_\theta \sum_{t = \text{loss\_start} + 1}^{\text{stop}} L_t
+        \quad \text{through the stored } s_{\text{start}+1}, \dots, s_{\text{stop}} \text{ only.}
 
     Parameters
     ----------
-    params : dict
-        The RNN's parameters, as for :func:`~rnnbook.scratch.rnn.rnn_forward`.
+    layer : RecurrentLayer
+        Any numpy recurrent layer (RNN, GRU, LSTM, ...).
     x : ndarray, shape (B, T, D)
         The whole stream (B parallel streams of T steps).
     k1, k2 : int
-        Steps between updates, and steps backpropagated at each update (k2 >= k1).
+        Steps between updates, and steps backpropagated (k2 >= k1).
     loss_fn : callable
-        ``loss_fn(hs, loss_start, stop) -> (loss, d_hs, extra_grads)``; see :data:`LossFn`.
-    h0 : ndarray, shape (B, H), optional
+        ``loss_fn(out, loss_start, stop) -> (loss, d_out, extra_grads)``; see :data:`LossFn`.
+    state0 : the layer's state, optional
         The state before the first step; zeros if omitted.
-    nonlinearity : {"tanh", "relu"}
     stateful : bool
-        If True (the usual), each window starts from the state the forward pass reached at
-        its ``start``; if False, every window starts from ``h0`` again (stateless training).
+        If True (the usual), the state is carried across windows. If False, every window
+        starts from ``state0`` again (stateless training); this needs ``k1 == k2``.
 
     Yields
     ------
     TBPTTUpdate
     """
-    x = check_array(x, "x", shape=(None, None, None), legend="(B, T, D)")
+    if not isinstance(layer, RecurrentLayer):
+        raise TypeError(f"layer: expected a numpy RecurrentLayer, got {type(layer).__name__}")
+    x = check_array(x, "x", shape=(None, None, layer.input_size), legend="(B, T, D)")
     B, T, D = x.shape
     if B == 0 or T == 0:
         raise ValueError(f"x: expected at least one stream and one step, got shape {x.shape}")
-    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     if not isinstance(stateful, bool):
         raise TypeError(f"stateful: expected a bool, got {type(stateful).__name__}")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn: expected a callable, got {type(loss_fn).__name__}")
-    if not isinstance(params, dict) or not {"weight_ih_l0", "weight_hh_l0"} <= params.keys():
-        raise TypeError(
-            "params: expected a dict with 'weight_ih_l0' and 'weight_hh_l0', got "
-            f"{sorted(params) if isinstance(params, dict) else type(params).__name__}"
-        )
-    H, D_params = params["weight_ih_l0"].shape
-    if D_params != D:
-        raise ValueError(f"x: expected D = {D_params} input features, got shape {x.shape}")
-    if h0 is None:
-        h0 = np.zeros((B, H), dtype=x.dtype)
-    h0 = check_array(h0, "h0", shape=(B, H), legend="(B, H)")
     windows = tbptt_windows(T, k1, k2)
-
-    # The constant start states, keyed by step: h_0, then states saved by earlier windows.
-    starts = {0: h0}
-    needed = {w.start for w in windows}
-    for i, w in enumerate(windows):
-        h_start = starts[w.start] if stateful else h0  # a constant: truncation happens here
-        hs, cache = rnn_forward(params, x[:, w.start : w.stop], h_start, nonlinearity)
-        n = w.stop - w.loss_start  # the steps whose loss is new in this window
-        loss, d_hs_loss, loss_grads = loss_fn(hs[:, -n:], w.loss_start, w.stop)
-        if np.shape(d_hs_loss) != (B, n, H):
+    if not stateful and k1 != k2:
+        raise ValueError(f"k2: expected k2 == k1 = {k1} for stateless training, got {k2}")
+    H = layer.hidden_size
+    state, stored = state0, []  # stored: the step caches of the last k2 steps
+    for w in windows:
+        if not stateful:
+            state, stored = state0, []  # a fresh start: nothing before it to reach
+        out, state = layer.forward(x[:, w.loss_start : w.stop], state)  # the new steps, once
+        stored = [*stored, *layer.cache.steps][-(w.stop - w.start) :]  # keep what k2 reaches
+        n = w.stop - w.loss_start
+        loss, d_out_new, loss_grads = loss_fn(out, w.loss_start, w.stop)
+        if np.shape(d_out_new) != (B, n, H):
             raise ValueError(
-                f"loss_fn: expected d_hs of shape {(B, n, H)} (B, stop - loss_start, H), "
-                f"got {np.shape(d_hs_loss)}"
+                f"loss_fn: expected d_out of shape {(B, n, H)} (B, stop - loss_start, H), "
+                f"got {np.shape(d_out_new)}"
             )
-        d_hs = np.zeros_like(hs)  # (B, stop - start, H): no loss before loss_start
-        d_hs[:, -n:] = d_hs_loss
-        _, _, grads = rnn_backward(params, cache, d_hs)  # back to h_start, no further
-        for s in range(w.start + 1, w.stop + 1):  # keep the states later windows start from
-            if s in needed:
-                starts[s] = hs[:, s - w.start - 1].copy()  # (B, H)
-        next_start = windows[i + 1].start if i + 1 < len(windows) else T
-        for s in [s for s in starts if s < next_start]:
-            del starts[s]  # starts only move forward: no later window needs these
+        d_out = np.zeros((B, len(stored), H), dtype=out.dtype)  # no loss before loss_start
+        d_out[:, -n:] = d_out_new
+        span = slice(w.stop - len(stored), w.stop)
+        layer.cache = SequenceCache(
+            x=x[:, span], state0=(), steps=stored, mask=np.ones((B, len(stored)), dtype=bool)
+        )
+        layer.backward(d_out)  # back to s_start through stored activations, no further
         yield TBPTTUpdate(
             window=w,
             loss=float(loss),
-            grads=grads,
+            grads=layer.grads,
             loss_grads=loss_grads,
-            cache=cache,
-            h_stop=hs[:, -1].copy(),
+            cache=layer.cache,
+            state=state,
         )

@@ -1,4 +1,4 @@
-r"""Gradient clipping, for numpy gradient dicts and for torch parameters.
+r"""Gradient clipping of numpy gradient dicts (the torch twins are in :mod:`rnnbook.training.clipping`).
 
 Two different operations share the name "clipping":
 
@@ -14,19 +14,16 @@ Two different operations share the name "clipping":
 
   which shortens the gradient but keeps its direction. The :math:`10^{-6}` is torch's.
 
-The numpy functions modify the dict's arrays in place and mirror
-``torch.nn.utils.clip_grad_value_`` and ``clip_grad_norm_``; the torch functions wrap
-those and add the book's argument checks.
+The functions modify the dict's arrays in place and mirror
+``torch.nn.utils.clip_grad_value_`` and ``clip_grad_norm_``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
-import torch
 
 from rnnbook.checks import check_array_dict, check_positive_float
+from rnnbook.training.history import TrainingDiverged
 
 
 def global_norm(grads: dict[str, np.ndarray]) -> float:
@@ -51,33 +48,17 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     """Rescale all gradients together so their global norm is at most ``max_norm``, in place.
 
     Returns the global norm *before* clipping, as ``torch.nn.utils.clip_grad_norm_`` does.
-    A non-finite norm raises ``FloatingPointError``: rescaling NaN gradients cannot help.
+    A non-finite norm raises :class:`~rnnbook.training.history.TrainingDiverged` before
+    anything is scaled: rescaling NaN gradients cannot help.
     """
     check_array_dict(grads, "grads")
     max_norm = check_positive_float(max_norm, "max_norm")
     total = global_norm(grads)
     if not np.isfinite(total):
-        raise FloatingPointError(f"gradient norm is {total}: the gradients hold NaN or infinity")
+        raise TrainingDiverged(
+            f"training diverged: gradient norm is {total} (the gradients hold NaN or infinity)"
+        )
     scale = min(1.0, max_norm / (total + 1e-6))
     for g in grads.values():
         g *= scale
-    return total
-
-
-def torch_clip_by_value(parameters: Iterable[torch.nn.Parameter], clip_value: float) -> None:
-    """``torch.nn.utils.clip_grad_value_`` with the book's argument checks."""
-    clip_value = check_positive_float(clip_value, "clip_value")
-    torch.nn.utils.clip_grad_value_(list(parameters), clip_value)
-
-
-def torch_clip_by_global_norm(parameters: Iterable[torch.nn.Parameter], max_norm: float) -> float:
-    """``torch.nn.utils.clip_grad_norm_`` with checks; returns the norm before clipping.
-
-    Raises ``FloatingPointError`` if the norm is NaN or infinite.
-    """
-    max_norm = check_positive_float(max_norm, "max_norm")
-    total = torch.nn.utils.clip_grad_norm_(list(parameters), max_norm, error_if_nonfinite=False)
-    total = float(total)
-    if not np.isfinite(total):
-        raise FloatingPointError(f"gradient norm is {total}: the gradients hold NaN or infinity")
     return total
