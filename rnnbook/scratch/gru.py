@@ -227,6 +227,7 @@ class GRU(RecurrentLayer):
     gates = 3
     state_parts = 1
     torch_name = "GRU"
+    state_arg_names = ("h0", "d_h_n")
 
     def __init__(
         self,
