@@ -1,4 +1,7 @@
-r"""Weight initialisations for recurrent networks, in numpy and for torch modules.
+r"""Weight initialisations for recurrent networks, in numpy.
+
+The torch version, for the recurrent weights of ``torch.nn`` layers, is
+:mod:`rnnbook.models.initialization`.
 
 Each scheme fixes the *distribution* of a weight matrix so that something is preserved
 from layer to layer, or from step to step. None of them makes the weights "close to 1":
@@ -18,8 +21,8 @@ what is close to 1 is a *variance ratio* or a *singular value*, not a weight.
 The numpy functions take a ``numpy.random.Generator`` (or a seed) and follow
 ``torch.nn.init`` (same bounds and standard deviations; :func:`orthogonal` is the same
 algorithm, so from the same Gaussian sample it returns the same matrix).
-:func:`init_recurrent_` applies a scheme to the recurrent weights of a
-``torch.nn.RNN``/``LSTM``/``GRU``, one ``(H, H)`` gate block at a time.
+:func:`rnnbook.models.initialization.init_recurrent_` applies a scheme to the recurrent
+weights of a ``torch.nn.RNN``/``LSTM``/``GRU``, one ``(H, H)`` gate block at a time.
 :func:`propagate` measures what a stack of weight matrices preserves.
 """
 
@@ -28,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
 from rnnbook.checks import check_array, check_choice, check_positive_float, check_positive_int
 
@@ -108,8 +110,18 @@ def he_normal(
     return std * np.random.default_rng(rng).standard_normal((fan_out, fan_in))
 
 
-def _orthogonal_from_gaussian(G: np.ndarray, gain: float) -> np.ndarray:
-    """The QR step of :func:`orthogonal`, given its Gaussian sample ``G`` (rows, cols)."""
+def orthogonal_from_gaussian(G: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    r"""The QR step of :func:`orthogonal`, given its Gaussian sample ``G`` of shape (rows, cols).
+
+    The one place in ``rnnbook`` that makes a matrix orthogonal. Scaling ``G`` by a
+    positive number does not change the result.
+
+    >>> W = orthogonal_from_gaussian(np.random.default_rng(0).standard_normal((3, 3)), gain=2.0)
+    >>> bool(np.allclose(W.T @ W, 4 * np.eye(3)))
+    True
+    """
+    G = check_array(G, "G", shape=(None, None), legend="(rows, cols)")
+    gain = check_positive_float(gain, "gain")
     rows, cols = G.shape
     flat = G.T if rows < cols else G
     Q, R = np.linalg.qr(flat)  # reduced QR
@@ -138,7 +150,7 @@ def orthogonal(
     fan_out, fan_in = _check_shape(fan_out, fan_in)
     gain = check_positive_float(gain, "gain")
     G = np.random.default_rng(rng).standard_normal((fan_out, fan_in))
-    return _orthogonal_from_gaussian(G, gain)
+    return orthogonal_from_gaussian(G, gain)
 
 
 def identity(H: int, gain: float = 1.0) -> np.ndarray:
@@ -228,68 +240,3 @@ def propagate(
     act_var = np.array([np.mean(h**2) - np.mean(h) ** 2 for h in hs])
     grad_var = np.array([np.mean(g**2) for g in reversed(grads)])
     return act_var, grad_var
-
-
-# --- torch ------------------------------------------------------------------------------
-
-
-def _generator(generator: torch.Generator | int) -> torch.Generator:
-    if isinstance(generator, torch.Generator):
-        return generator
-    if isinstance(generator, bool) or not isinstance(generator, int):
-        raise TypeError(
-            f"generator: expected a torch.Generator or an int seed, got {type(generator).__name__}"
-        )
-    return torch.Generator().manual_seed(generator)
-
-
-@torch.no_grad()
-def init_recurrent_(
-    module: torch.nn.Module,
-    scheme: str,
-    generator: torch.Generator | int,
-    gain: float | None = None,
-) -> torch.nn.Module:
-    r"""Re-initialise every ``weight_hh_l*`` of a torch RNN, LSTM or GRU, in place.
-
-    The scheme is applied to each ``(H, H)`` gate block separately (LSTM: i, f, g, o;
-    GRU: r, z, n), so that each block, the matrix that multiplies :math:`h_{t-1}` for
-    one gate, has the scheme's properties (for example, is orthogonal). Input weights and
-    biases are left alone. Uses ``torch.nn.init`` with the given generator.
-
-    Parameters
-    ----------
-    module : torch.nn.RNN, torch.nn.LSTM or torch.nn.GRU
-    scheme : one of :data:`SCHEMES`
-    generator : torch.Generator or int
-        Source of randomness (a seed makes a fresh generator).
-    gain : float, optional
-        Defaults to 1 (:math:`\sqrt{2}` for ``"he_normal"``).
-
-    Returns
-    -------
-    The module, for chaining.
-    """
-    if not isinstance(module, torch.nn.RNNBase):
-        raise TypeError(f"module: expected torch.nn.RNN, LSTM or GRU, got {type(module).__name__}")
-    scheme = check_choice(scheme, "scheme", SCHEMES)
-    gen = _generator(generator)
-    if gain is None:
-        gain = float(np.sqrt(2.0)) if scheme == "he_normal" else 1.0
-    gain = check_positive_float(gain, "gain")
-    H = module.hidden_size
-    for name, weight in module.named_parameters():
-        if not name.startswith("weight_hh"):
-            continue
-        for block in weight.split(H, dim=0):  # (H, H) per gate, a view into weight
-            if scheme == "xavier_uniform":
-                torch.nn.init.xavier_uniform_(block, gain=gain, generator=gen)
-            elif scheme == "xavier_normal":
-                torch.nn.init.xavier_normal_(block, gain=gain, generator=gen)
-            elif scheme == "he_normal":
-                block.normal_(0.0, gain / np.sqrt(H), generator=gen)
-            elif scheme == "orthogonal":
-                torch.nn.init.orthogonal_(block, gain=gain, generator=gen)
-            else:
-                block.copy_(gain * torch.eye(H, dtype=block.dtype))
-    return module

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.checks import check_array_dict, check_positive_float
+from rnnbook.training.history import TrainingDiverged
 
 
 def _check_unit_interval(value: object, name: str) -> float:
@@ -73,7 +74,7 @@ class Optimizer:
                 shape = getattr(g, "shape", type(g).__name__)
                 raise ValueError(f"grads[{name!r}]: expected shape {p.shape}, got {shape}")
             if not np.isfinite(g).all():
-                raise FloatingPointError(
+                raise TrainingDiverged(
                     f"grads[{name!r}]: expected finite values, got NaN or infinity "
                     f"at step {self.steps + 1}: training diverged"
                 )

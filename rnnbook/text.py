@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_positive_float, check_positive_int
+from rnnbook.checks import (
+    check_array,
+    check_ids,
+    check_positive_float,
+    check_positive_int,
+    check_rng,
+)
 
 
 def _check_text(text: object, name: str = "text") -> str:
@@ -31,17 +37,6 @@ def _check_text(text: object, name: str = "text") -> str:
     if not text:
         raise ValueError(f"{name}: expected a non-empty string, got ''")
     return text
-
-
-def check_generator(rng: object) -> np.random.Generator:
-    """Return ``rng`` if it is a ``numpy.random.Generator``, else raise ``TypeError``.
-
-    Samplers insist on a Generator rather than a seed: a seed passed again on every call of a
-    sampling loop would draw the same "random" number each time.
-    """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 class CharVocab:
@@ -95,8 +90,7 @@ class CharVocab:
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         """Map a 1-D sequence of ids back to a string."""
         ids = np.asarray(ids)
-        if ids.size and not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(f"ids: expected integer ids, got dtype {ids.dtype}")
+        ids = check_ids(ids.astype(np.int64) if ids.size == 0 else ids, "ids")
         if ids.ndim != 1:
             raise ValueError(f"ids: expected 1 dimension (T,), got shape {ids.shape}")
         bad = (ids < 0) | (ids >= len(self))
@@ -149,7 +143,7 @@ def sample_index(logits: np.ndarray, temperature: float, rng: np.random.Generato
     -------
     ndarray of int64, shape (...)
     """
-    rng = check_generator(rng)
+    rng = check_rng(rng)
     p = softmax_with_temperature(logits, temperature)  # (..., V)
     cdf = np.cumsum(p, axis=-1)  # (..., V)
     u = rng.random((*p.shape[:-1], 1)) * cdf[..., -1:]  # (..., 1)
@@ -191,14 +185,10 @@ def generate(
     ndarray of int64, shape (B, n)
         The sampled ids (without the prime).
     """
-    rng = check_generator(rng)
+    rng = check_rng(rng)
     n = check_positive_int(n, "n")
     temperature = check_positive_float(temperature, "temperature")
-    prime = np.asarray(prime)
-    if not np.issubdtype(prime.dtype, np.integer):
-        raise TypeError(f"prime: expected integer ids, got dtype {prime.dtype}")
-    if prime.ndim != 2 or prime.shape[0] == 0 or prime.shape[1] == 0:
-        raise ValueError(f"prime: expected shape (B, P) with B, P >= 1, got {prime.shape}")
+    prime = check_ids(prime, "prime", ndim=2)  # (B, P)
     for t in range(prime.shape[1]):  # condition on the prime
         logits, state = step(prime[:, t], state)
     out = np.empty((prime.shape[0], n), dtype=np.int64)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.models.adding_models import CELLS, AddingRegressor, AddingRun, train_adding
+from rnnbook.models.adding import CELLS, AddingRegressor
 from rnnbook.tasks.adding import BASELINE_MSE, adding_problem
 from rnnbook.tasks.base import TaskData
+from rnnbook.training.adding import AddingRun, train_adding
 
 # --- the task ---------------------------------------------------------------------------
 
@@ -171,3 +172,21 @@ def test_train_adding_errors():
         train_adding("lstm", T=5, steps=2, model=AddingRegressor("gru", hidden_size=4))
     with pytest.raises(ValueError, match=r"T: expected a positive integer, got 0"):
         train_adding("lstm", T=0, steps=2)
+
+
+def test_data_seed_and_weight_seed_are_separate():
+    kwargs = {"steps": 3, "batch_size": 8, "hidden_size": 4, "eval_every": 3, "n_test": 20}
+    for data_seed, weight_seed in [(0, 0), (0, 1), (1, 0)]:
+        run = train_adding("tanh", T=5, data_seed=data_seed, weight_seed=weight_seed, **kwargs)
+        # the first loss is the untrained weight_seed model on the first data_seed batch
+        train = adding_problem(3 * 8, 5, rng=data_seed)
+        fresh = AddingRegressor("tanh", hidden_size=4, seed=weight_seed)
+        with torch.no_grad():
+            expected = torch.nn.functional.mse_loss(
+                fresh(torch.from_numpy(train.x[:8])), torch.from_numpy(train.y[:8])
+            )
+        assert run.history.loss[0] == pytest.approx(expected.item(), rel=1e-6)
+    with pytest.raises(ValueError, match=r"data_seed: expected a non-negative integer, got -1"):
+        train_adding("tanh", T=5, data_seed=-1, **kwargs)
+    with pytest.raises(ValueError, match=r"weight_seed: expected a non-negative integer, got 1.5"):
+        train_adding("tanh", T=5, weight_seed=1.5, **kwargs)

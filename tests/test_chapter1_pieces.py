@@ -13,18 +13,12 @@ import pytest
 import torch
 from matplotlib.patches import FancyArrowPatch
 
-from rnnbook.bag_of_words import average, bag_of_words, fixed_window, one_hot
-from rnnbook.figures import draw_folded, draw_unrolled
+from rnnbook.analysis.baselines import average, bag_of_words, fixed_window
 from rnnbook.gradcheck import relative_error
 from rnnbook.models.elman_jordan import CurrentInputNet, ElmanNet, JordanNet
-from rnnbook.per_step import (
-    per_step_accuracy,
-    per_step_loss,
-    per_step_losses,
-    per_step_predictions,
-    train_per_step,
-)
+from rnnbook.plots.diagrams import draw_folded, draw_unrolled
 from rnnbook.scratch import RNN
+from rnnbook.scratch.one_hot import one_hot
 from rnnbook.tasks.periodic import make_periodic
 from rnnbook.tasks.steep import (
     STEEP_WORDS,
@@ -37,6 +31,13 @@ from rnnbook.tasks.steep import (
     steep_vocabulary,
 )
 from rnnbook.training import TrainConfig
+from rnnbook.training.per_step import (
+    per_step_accuracy,
+    per_step_loss,
+    per_step_losses,
+    per_step_predictions,
+    train_per_step,
+)
 
 # --------------------------------------------------------------------------- featurizers
 
@@ -198,7 +199,9 @@ def test_steep_errors():
     x = make_steep().x
     with pytest.raises(ValueError, match="y: expected the shape of x"):
         context_ceiling(x, x[:, 1:], 1)
-    with pytest.raises(TypeError, match="x: expected an integer array of ids, got dtype float64"):
+    with pytest.raises(
+        TypeError, match="x: expected an integer array of token ids, got dtype float64"
+    ):
         context_ceiling(x.astype(float), x, 1)
     with pytest.raises(ValueError, match="window: expected a positive integer, got 0"):
         context_ceiling(x, x, 0)

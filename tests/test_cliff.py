@@ -9,16 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.cliff import (
+from rnnbook.analysis.cliff import (
     CliffRun,
     cliff_forward,
     cliff_loss,
     cliff_loss_and_grad,
     descend,
-    plot_cliff_map,
-    plot_cliff_surface,
 )
 from rnnbook.gradcheck import relative_error
+from rnnbook.plots.cliff import plot_cliff_map, plot_cliff_surface
 
 # Points off the wall, on both plateaus, in the valley and near the corner.
 POINTS = [

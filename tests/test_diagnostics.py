@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.diagnostics import (
+from rnnbook.analysis.diagnostics import (
     GradientMonitor,
     clip_threshold,
     find_spikes,
     input_gradient_norms,
-    plot_gradient_norms,
 )
+from rnnbook.plots.gradients import plot_gradient_norms
 from rnnbook.scratch import RNN
 from rnnbook.training import TrainConfig, fit
 

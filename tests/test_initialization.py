@@ -7,16 +7,16 @@ import torch
 from rnnbook.gradcheck import relative_error
 from rnnbook.initialization import (
     SCHEMES,
-    _orthogonal_from_gaussian,
     he_normal,
     identity,
-    init_recurrent_,
     orthogonal,
+    orthogonal_from_gaussian,
     propagate,
     recurrent_matrix,
     xavier_normal,
     xavier_uniform,
 )
+from rnnbook.models.initialization import init_recurrent_
 
 
 @pytest.mark.parametrize("shape", [(5, 5), (3, 7), (8, 2)])
@@ -28,7 +28,7 @@ def test_orthogonal_is_torch_orthogonal_from_the_same_sample(shape, gain):
     )
     expected = torch.empty(shape, dtype=torch.float64)
     torch.nn.init.orthogonal_(expected, gain=gain, generator=torch.Generator().manual_seed(3))
-    ours = _orthogonal_from_gaussian(G.numpy(), gain)
+    ours = orthogonal_from_gaussian(G.numpy(), gain)
     assert relative_error(ours, expected.numpy()) <= 1e-9
 
 

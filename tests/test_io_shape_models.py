@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnbook.bag_of_words import bag_of_words, one_hot
+from rnnbook.analysis.baselines import bag_of_words
 from rnnbook.models.io_shapes import (
     EncoderDecoder,
     ManyToManyAligned,
@@ -13,6 +13,7 @@ from rnnbook.models.io_shapes import (
     OneToMany,
     OneToOne,
 )
+from rnnbook.scratch.one_hot import one_hot
 from rnnbook.tasks.negation import BAG_OF_WORDS_CEILING, negation, negation_vocabulary
 from rnnbook.tasks.number_words import BOS, PAD, SOURCE_VOCAB, TARGET_VOCAB, number_words
 from rnnbook.tasks.tagging import TAGS, VOCAB, ambiguous_mask, tagging
@@ -100,12 +101,12 @@ def test_greedy_generate_matches_teacher_forcing_on_its_own_output():
         (
             lambda: ManyToOne(5, 4, 8, 2)(torch.full((2, 3), 5)),
             ValueError,
-            r"x: expected token ids in \[0, 5\), got range \[5, 5\]",
+            r"x: expected ids in \[0, 5\), got values in \[5, 5\]",
         ),
         (
             lambda: ManyToManyAligned(5, 4, 8, 2)(torch.zeros(2, 3, 1, dtype=torch.int64)),
             ValueError,
-            r"x: expected 2 dimensions \(B, T\), got shape \(2, 3, 1\)",
+            r"x: expected 2 non-empty dimensions, got shape \(2, 3, 1\)",
         ),
         (lambda: ManyToOne(5, 4, 8, 2)([[1, 2]]), TypeError, "x: expected a torch.Tensor, got"),
         (

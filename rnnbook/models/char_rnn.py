@@ -1,16 +1,16 @@
-r"""The character-level language model in torch, and its truncated-BPTT training loop.
+r"""The character-level language model in torch.
 
 The same model as :class:`rnnbook.scratch.char_lm.CharLM`, with the same parameter names:
 
 .. math::
 
     x_t = e_{c_t}, \qquad
-    h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \qquad
-    z_t = h_t W^\top + b.
+    h_t = \tanh(W h_{t-1} + U x_t + b), \qquad
+    o_t = V h_t + c,
 
-Training on a long stream follows the usual torch idiom for TBPTT(k, k): cut the stream
-into chunks of k steps, carry the final state of one chunk into the next, and call
-``h.detach()`` in between, so that the next backward pass stops there.
+with :math:`U` = ``rnn.weight_ih_l0``, :math:`W` = ``rnn.weight_hh_l0``,
+:math:`b` = ``rnn.bias_ih_l0 + rnn.bias_hh_l0``, :math:`V` = ``linear.weight`` and
+:math:`c` = ``linear.bias``. It is trained by :func:`rnnbook.training.char_rnn.train_tbptt_torch`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnbook.checks import check_positive_float, check_positive_int
-from rnnbook.training import TrainingDiverged
+from rnnbook.checks import check_positive_int
 
 
 class CharRNN(nn.Module):
@@ -29,7 +28,7 @@ class CharRNN(nn.Module):
     Parameters
     ----------
     vocab_size : int
-        V.
+        V, the number of characters.
     hidden_size : int
         H.
     dtype : torch.dtype
@@ -65,58 +64,3 @@ class CharRNN(nn.Module):
         """One step for :func:`rnnbook.text.generate`: ids (B,) to logits (B, V) and state."""
         logits, h = self(torch.as_tensor(np.asarray(ids), dtype=torch.int64)[:, None], h)
         return logits[:, 0].double().numpy(), h
-
-
-def train_tbptt_torch(
-    model: CharRNN,
-    ids: np.ndarray,
-    targets: np.ndarray,
-    k: int,
-    optimizer: torch.optim.Optimizer,
-    clip_norm: float | None = None,
-    stateful: bool = True,
-) -> list[float]:
-    """One pass of TBPTT(k, k) over B parallel streams: chunk, forward, backward, clip, step.
-
-    Parameters
-    ----------
-    model : CharRNN
-    ids, targets : ndarray of int, shape (B, T)
-    k : int
-        Chunk length: steps between updates and steps backpropagated.
-    optimizer : torch.optim.Optimizer
-    clip_norm : float, optional
-        Clip the global gradient norm to this before each step.
-    stateful : bool
-        Carry the (detached) state from chunk to chunk, or start every chunk from zeros.
-
-    Returns
-    -------
-    list of float
-        The mean cross-entropy of each chunk, before its update.
-    """
-    k = check_positive_int(k, "k")
-    if clip_norm is not None:
-        clip_norm = check_positive_float(clip_norm, "clip_norm")
-    ids_t, targets_t = torch.as_tensor(ids), torch.as_tensor(targets)
-    if ids_t.shape != targets_t.shape or ids_t.dim() != 2:
-        raise ValueError(
-            f"ids, targets: expected equal shapes (B, T), got {tuple(ids_t.shape)} "
-            f"and {tuple(targets_t.shape)}"
-        )
-    B, T = ids_t.shape
-    losses, h = [], None
-    for start in range(0, T, k):
-        x, y = ids_t[:, start : start + k], targets_t[:, start : start + k]
-        logits, h_n = model(x, h if stateful else None)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1))
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"training diverged at chunk {len(losses)}: loss is {loss}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # through this chunk only: h was detached
-        if clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        optimizer.step()
-        h = h_n.detach()  # carry the value forward, cut the graph
-        losses.append(loss.item())
-    return losses

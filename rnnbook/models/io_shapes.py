@@ -16,12 +16,15 @@ page for ``"rnn"``:
 
 .. math::
 
-    h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \qquad
-    o_t = h_t W_{hy}^\top + b_{hy}.
+    h_t = \tanh(W h_{t-1} + U x_t + b), \qquad o_t = V h_t + c,
+
+with :math:`U` = ``rnn.weight_ih_l0``, :math:`W` = ``rnn.weight_hh_l0``,
+:math:`b` = ``rnn.bias_ih_l0 + rnn.bias_hh_l0`` and the readout :math:`V` = ``head.weight``,
+:math:`c` = ``head.bias``. In the shape legends below, V is the number of outputs.
 
 What changes from shape to shape is only *where the inputs enter* and *where outputs
 are read*: that is the whole point of the chapter. Outputs are logits (or raw values for
-regression); the loss is applied outside.
+regression); the loss is applied outside, by :mod:`rnnbook.training.objectives`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnbook.checks import check_choice, check_positive_int
+from rnnbook.checks import check_choice, check_ids, check_positive_int
 
 CELLS = ("rnn", "gru")
 
@@ -41,17 +44,12 @@ def _recurrent_layer(cell: str, input_size: int, hidden_size: int) -> nn.RNNBase
 
 
 def _check_tokens(x: object, name: str, vocab_size: int) -> torch.Tensor:
+    """A (B, T) int64 tensor of ids in [0, vocab_size), checked by :func:`check_ids`."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
     if x.dtype != torch.int64:
         raise TypeError(f"{name}: expected int64 token ids, got dtype {x.dtype}")
-    if x.dim() != 2:
-        raise ValueError(f"{name}: expected 2 dimensions (B, T), got shape {tuple(x.shape)}")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= vocab_size):
-        raise ValueError(
-            f"{name}: expected token ids in [0, {vocab_size}), "
-            f"got range [{int(x.min())}, {int(x.max())}]"
-        )
+    check_ids(x.numpy(), name, vocab_size, ndim=2)
     return x
 
 
@@ -73,7 +71,7 @@ class OneToOne(nn.Module):
 
     .. math::
 
-        o = \mathrm{ReLU}(x W_1^\top + b_1) W_2^\top + b_2
+        o = W_2\, \mathrm{ReLU}(W_1 x + b_1) + b_2
 
     It is applied independently to whatever leading axes ``x`` has, so on ``(B, T, D)``
     it maps every step on its own: the feed-forward baseline that cannot see context.
@@ -112,7 +110,7 @@ class OneToMany(nn.Module):
     .. math::
 
         h_0 = \tanh(x W_{xh}^\top + b_{xh}), \qquad
-        h_t = \mathrm{cell}(z_t, h_{t-1}), \qquad o_t = h_t W_{hy}^\top + b_{hy},
+        h_t = \mathrm{cell}(z_t, h_{t-1}), \qquad o_t = V h_t + c,
 
     where the step input :math:`z_t` is zero: after the first step, the only
     information is what the state carries. (Captioning and music models feed back the
@@ -184,7 +182,7 @@ class ManyToOne(_TokenRNN):
 
     .. math::
 
-        h_t = \mathrm{cell}(e_{x_t}, h_{t-1}), \qquad o = h_T W_{hy}^\top + b_{hy}
+        h_t = \mathrm{cell}(e_{x_t}, h_{t-1}), \qquad o = V h_T + c
 
     Parameters
     ----------
@@ -215,7 +213,7 @@ class ManyToManyAligned(_TokenRNN):
 
     .. math::
 
-        h_t = \mathrm{cell}(e_{x_t}, h_{t-1}), \qquad o_t = h_t W_{hy}^\top + b_{hy},
+        h_t = \mathrm{cell}(e_{x_t}, h_{t-1}), \qquad o_t = V h_t + c,
         \quad t = 1, \dots, T
 
     The output at step :math:`t` sees :math:`x_1, \dots, x_t` and nothing later.
@@ -245,7 +243,7 @@ class EncoderDecoder(nn.Module):
         h^{\mathrm{enc}}_t = \mathrm{cell}_{\mathrm{enc}}(e_{x_t}, h^{\mathrm{enc}}_{t-1}),
         \qquad s_0 = h^{\mathrm{enc}}_{T_{\mathrm{src}}}, \\
         s_u = \mathrm{cell}_{\mathrm{dec}}(e'_{y_{u-1}}, s_{u-1}), \qquad
-        o_u = s_u W_{hy}^\top + b_{hy}, \quad u = 1, \dots, T_{\mathrm{tgt}}
+        o_u = V s_u + c, \quad u = 1, \dots, T_{\mathrm{tgt}}
 
     The two recurrent layers have separate weights; the only bridge between them is the
     encoder's final state :math:`s_0` (no attention). In training the decoder reads the

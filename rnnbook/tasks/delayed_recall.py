@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.checks import check_positive_int, check_rng
+from rnnbook.scratch.softmax_cross_entropy import IGNORE_INDEX
 from rnnbook.tasks.base import TaskData
 
 #: The target of steps that have nothing to recall (torch's ``ignore_index`` default).
-IGNORE_INDEX = -100
 
 
 def delayed_recall(

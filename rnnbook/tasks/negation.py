@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int, check_rng
+from rnnbook.checks import check_ids, check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 NEGATOR = "not"
@@ -129,18 +129,9 @@ def negation_groups(x: np.ndarray) -> np.ndarray:
     ndarray of int64, shape (N,)
         Indexes into :data:`GROUP_NAMES`.
     """
-    x = _check_tokens(x)
+    x = check_ids(x, "x", ndim=2)  # (N, T)
     n_sent = len(POSITIVE) + len(NEGATIVE)
     has_not = (x == 0).any(axis=1)  # (N,)
     not_pos = np.argmax(x == 0, axis=1)  # (N,) first negator (0 if none)
     word_pos = np.argmax((x >= 1) & (x <= n_sent), axis=1)  # (N,)
     return np.where(~has_not, 0, np.where(not_pos < word_pos, 1, 2)).astype(np.int64)
-
-
-def _check_tokens(x: object) -> np.ndarray:
-    arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"x: expected integer token ids, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"x: expected 2 dimensions (N, T), got shape {arr.shape}")
-    return arr

@@ -28,8 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnbook.bag_of_words import check_ids
-from rnnbook.checks import check_positive_int
+from rnnbook.checks import check_ids, check_positive_int
 from rnnbook.tasks.base import TaskData
 
 #: The default words: "steep" and five more with a double e and a different ending.
@@ -205,8 +204,11 @@ def context_entropy(x: np.ndarray, y: np.ndarray, window: int) -> float:
 def _context_counts(x: object, y: object, window: int) -> dict[tuple[int, ...], Counter[int]]:
     """How often each target follows each context of the last ``window`` inputs."""
     window = check_positive_int(window, "window")
-    x = _check_id_matrix(x, "x")
-    y = _check_id_matrix(y, "y")
+    x = check_ids(x, "x", ndim=2)  # (N, T)
+    y = check_ids(y, "y", ndim=2)  # (N, T)
+    for arr, name in ((x, "x"), (y, "y")):
+        if arr.min() < 0:
+            raise ValueError(f"{name}: expected non-negative ids, got {arr.min()}")
     if x.shape != y.shape:
         raise ValueError(f"y: expected the shape of x {x.shape}, got {y.shape}")
     N, T = x.shape
@@ -228,14 +230,3 @@ def _check_words(words: object) -> tuple[str, ...]:
     if len(lengths) != 1 or lengths[0] < 2:
         raise ValueError(f"words: expected words of one length >= 2, got lengths {lengths}")
     return tuple(words)
-
-
-def _check_id_matrix(ids: object, name: str) -> np.ndarray:
-    arr = np.asarray(ids)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name}: expected an integer array of ids, got dtype {arr.dtype}")
-    if arr.ndim != 2 or 0 in arr.shape:
-        raise ValueError(f"{name}: expected a non-empty array of shape (N, T), got {arr.shape}")
-    if arr.min() < 0:
-        raise ValueError(f"{name}: expected non-negative ids, got {arr.min()}")
-    return arr

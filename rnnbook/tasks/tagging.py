@@ -24,7 +24,7 @@ from numbers import Real
 
 import numpy as np
 
-from rnnbook.checks import check_positive_int, check_rng
+from rnnbook.checks import check_ids, check_positive_int, check_rng
 from rnnbook.tasks.base import TaskData
 
 TAGS = ("DET", "ADJ", "NOUN", "VERB", "PRON")
@@ -127,7 +127,7 @@ def ambiguous_mask(x: np.ndarray) -> np.ndarray:
     -------
     ndarray of bool, shape (N, T)
     """
-    x = _check_tokens(x, "x")
+    x = check_ids(x, "x", len(VOCAB), ndim=2)  # (N, T)
     return x >= _FIRST_AMBIGUOUS
 
 
@@ -146,18 +146,10 @@ def most_frequent_tag_accuracy(x: np.ndarray, y: np.ndarray) -> float:
     float
         The share of tokens whose tag equals their word's most frequent tag.
     """
-    x, y = _check_tokens(x, "x"), _check_tokens(y, "y")
+    x = check_ids(x, "x", len(VOCAB), ndim=2)  # (N, T)
+    y = check_ids(y, "y", len(TAGS), ndim=2)  # (N, T)
     if x.shape != y.shape:
         raise ValueError(f"y: expected the shape of x {x.shape}, got {y.shape}")
     counts = np.zeros((len(VOCAB), len(TAGS)), dtype=np.int64)  # (V, tags)
     np.add.at(counts, (x.ravel(), y.ravel()), 1)
     return float(counts.max(axis=1).sum() / max(x.size, 1))
-
-
-def _check_tokens(x: object, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name}: expected integer ids, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected 2 dimensions (N, T), got shape {arr.shape}")
-    return arr

@@ -1,4 +1,4 @@
-r"""How a feed-forward network can be fed a sequence: fixed-size summaries of ``(B, T, D)``.
+r"""Order-blind and fixed-window baselines: fixed-size summaries of a sequence ``(B, T, D)``.
 
 A feed-forward network takes one vector of a fixed size. A sequence :math:`x_1, \dots, x_T`
 has a variable length, so it must first be squeezed into such a vector. The three classic
@@ -12,8 +12,13 @@ squeezes are:
   also forgets order.
 
 Summing and averaging are symmetric functions of the steps, so any reordering of a sequence
-gives exactly the same features. :func:`one_hot` turns integer token ids into the one-hot
-vectors these functions (and the chapter's networks) take as input.
+gives exactly the same features. The inputs are usually one-hot vectors, from
+:func:`rnnbook.scratch.one_hot.one_hot`.
+
+>>> from rnnbook.scratch.one_hot import one_hot
+>>> x = one_hot([[0, 1, 2], [2, 1, 0]], 3)  # "dog bites man", "man bites dog"
+>>> bool((bag_of_words(x)[0] == bag_of_words(x)[1]).all())
+True
 """
 
 from __future__ import annotations
@@ -21,29 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.checks import check_array, check_positive_int
-
-
-def one_hot(ids: np.ndarray, num_classes: int) -> np.ndarray:
-    r"""One-hot encode integer ids.
-
-    .. math::
-
-        x_{\dots, k} = [\mathrm{ids}_{\dots} = k], \qquad k = 0, \dots, V - 1
-
-    Parameters
-    ----------
-    ids : ndarray of int, any shape, e.g. (B, T)
-        Token ids in ``[0, num_classes)``.
-    num_classes : int
-        V, the vocabulary size.
-
-    Returns
-    -------
-    ndarray of float64, shape ``ids.shape + (V,)``, e.g. (B, T, V)
-    """
-    num_classes = check_positive_int(num_classes, "num_classes")
-    ids = check_ids(ids, "ids", num_classes)
-    return np.eye(num_classes)[ids]  # ids.shape + (V,)
 
 
 def bag_of_words(x: np.ndarray) -> np.ndarray:
@@ -113,18 +95,6 @@ def fixed_window(x: np.ndarray, n: int) -> np.ndarray:
     kept = min(n, T)
     window[:, n - kept :] = x[:, T - kept :]
     return window.reshape(B, n * D)  # (B, n * D)
-
-
-def check_ids(ids: object, name: str, num_classes: int) -> np.ndarray:
-    """Return ``ids`` as an integer array if every entry is in ``[0, num_classes)``, else raise."""
-    arr = np.asarray(ids)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name}: expected an integer array of token ids, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
-        raise ValueError(
-            f"{name}: expected ids in [0, {num_classes}), got values in [{arr.min()}, {arr.max()}]"
-        )
-    return arr
 
 
 def _check_sequence(x: object) -> np.ndarray:

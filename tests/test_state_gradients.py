@@ -4,8 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnbook.losses_over_time import sequence_loss, state_gradient_norms
+from rnnbook.analysis.state_gradients import state_gradient_norms
 from rnnbook.models.io_shapes import ManyToManyAligned, ManyToOne
+from rnnbook.training.objectives import sequence_loss
 
 B, T, V = 4, 6, 3
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnbook.keras_returns import keras_returns
+from rnnbook.analysis.framework_returns import keras_returns
 
 B, T, D, H = 3, 5, 2, 4
 

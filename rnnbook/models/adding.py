@@ -5,8 +5,9 @@ maps the last hidden state to one number with a linear head:
 
 .. math::
 
-    h_T = \operatorname{RNN}(x_1, \dots, x_T), \qquad \hat y = v^\top h_T + c.
+    h_T = \operatorname{RNN}(x_1, \dots, x_T), \qquad \hat y = V h_T + c,
 
+with the readout :math:`V` = ``head.weight`` of shape (1, H) and :math:`c` = ``head.bias``.
 The six recurrent layers (``cell=``):
 
 * ``"tanh"``: ``torch.nn.RNN`` with tanh and torch's default initialisation,
@@ -21,26 +22,23 @@ The six recurrent layers (``cell=``):
 * ``"gru"``: ``torch.nn.GRU`` with torch's default initialisation.
 
 All weights are drawn from a ``torch.Generator`` seeded by ``seed``, never from torch's
-global generator, so a model is the same whatever ran before it.
+global generator, so a model is the same whatever ran before it. Training is
+:func:`rnnbook.training.adding.train_adding`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from rnnbook.checks import check_choice, check_positive_int
-from rnnbook.initialization import init_recurrent_
-from rnnbook.tasks.adding import adding_problem
-from rnnbook.training import History, TrainConfig, fit
+from rnnbook.models.initialization import init_recurrent_
 
 CELLS = ("tanh", "relu", "irnn", "orthogonal", "lstm", "gru")
 
 
 class AddingRegressor(torch.nn.Module):
-    r"""One recurrent layer and a linear head: :math:`\hat y = v^\top h_T + c`.
+    r"""One recurrent layer and a linear head: :math:`\hat y = V h_T + c`.
 
     Parameters
     ----------
@@ -137,106 +135,3 @@ class AddingRegressor(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}"
-
-
-@dataclass
-class AddingRun:
-    """One model trained on the adding problem by :func:`train_adding`.
-
-    Attributes
-    ----------
-    cell : str
-    T : int
-    history : rnnbook.training.History
-        Training loss and gradient norm per step; ``eval_metric`` is the test MSE.
-    test_mse : float
-        Mean squared error on the held-out set after training.
-    baseline : float
-        The task's baseline MSE (1/6: always predict 1).
-    model : AddingRegressor
-        The trained model, in eval mode.
-    """
-
-    cell: str
-    T: int
-    history: History
-    test_mse: float
-    baseline: float
-    model: AddingRegressor
-
-
-def train_adding(
-    cell: str,
-    T: int,
-    steps: int = 800,
-    batch_size: int = 32,
-    hidden_size: int = 32,
-    lr: float = 1e-2,
-    optimizer: str = "adam",
-    clip_norm: float | None = 1.0,
-    eval_every: int = 50,
-    n_test: int = 1000,
-    seed: int = 0,
-    model: AddingRegressor | None = None,
-) -> AddingRun:
-    r"""Train an :class:`AddingRegressor` on fresh adding-problem batches.
-
-    Every model trained with the same ``T``, ``steps``, ``batch_size`` and ``seed`` sees
-    exactly the same batches and is scored on the same test set, so runs compare fairly.
-    The loss is the mean squared error, :math:`\frac{1}{B} \sum_b (\hat y_b - y_b)^2`.
-
-    Parameters
-    ----------
-    cell : str
-        One of :data:`CELLS`.
-    T : int
-        Sequence length.
-    steps, batch_size, hidden_size, lr, optimizer, clip_norm, eval_every
-        The budget; passed to :class:`rnnbook.training.TrainConfig`.
-    n_test : int
-        Size of the held-out set.
-    seed : int
-        Seeds the data (training stream ``seed``, test set ``seed + 1``) and the weights.
-    model : AddingRegressor, optional
-        Train this model instead of a new one (its ``cell`` must match), for example one
-        with a :class:`rnnbook.diagnostics.GradientMonitor` attached.
-
-    Returns
-    -------
-    AddingRun
-
-    Raises
-    ------
-    rnnbook.training.TrainingDiverged
-        If the loss or the gradients stop being finite.
-    """
-    cell = check_choice(cell, "cell", CELLS)
-    T = check_positive_int(T, "T")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    steps = check_positive_int(steps, "steps")
-    if model is None:
-        model = AddingRegressor(cell, hidden_size=hidden_size, seed=seed)
-    elif not isinstance(model, AddingRegressor) or model.cell != cell:
-        raise ValueError(f"model: expected an AddingRegressor with cell={cell!r}, got {model!r}")
-    config = TrainConfig(
-        steps=steps, lr=lr, optimizer=optimizer, clip_norm=clip_norm, eval_every=eval_every
-    )
-    train = adding_problem(steps * batch_size, T, rng=seed)
-    x_train, y_train = torch.from_numpy(train.x), torch.from_numpy(train.y)
-    test = adding_problem(n_test, T, rng=seed + 1)
-    x_test, y_test = torch.from_numpy(test.x), torch.from_numpy(test.y)
-
-    def get_batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = slice(step * batch_size, (step + 1) * batch_size)
-        return x_train[rows], y_train[rows]
-
-    def mse(m: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.mse_loss(m(x), y)
-
-    history = fit(model, get_batch, mse, config, evaluate=lambda m: mse(m, x_test, y_test).item())
-    model.eval()
-    with torch.no_grad():
-        test_mse = mse(model, x_test, y_test).item()
-    return AddingRun(
-        cell=cell, T=T, history=history, test_mse=test_mse, baseline=train.baseline, model=model
-    )

@@ -4,14 +4,18 @@ r"""Diagrams of recurrent networks, drawn with matplotlib (no borrowed images).
   itself through a one-step delay (the black square), a cycle.
 * :func:`draw_unrolled` - the same network written out for ``T`` steps: an acyclic graph,
   a deep feed-forward network whose layers share :math:`U`, :math:`W` and :math:`V`.
+* :func:`draw_shape` - an input-output shape of chapter 2 (one-to-one ... encoder-decoder),
+  as a row of cells with arrows in and out.
 
-Both take ``kind="elman"`` (the recurrence runs :math:`h_{t-1} \to h_t`) or
+The first two take ``kind="elman"`` (the recurrence runs :math:`h_{t-1} \to h_t`) or
 ``kind="jordan"`` (it runs :math:`o_{t-1} \to h_t`). Like every plot helper in
 ``rnnbook``, they draw on ``ax`` if given (else on a new figure), return the figure, and
 change no global style.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -123,6 +127,55 @@ def draw_unrolled(T: int = 4, kind: str = "elman", ax: Axes | None = None) -> Fi
     )
     ax.set_xlim(-0.6, T * _DX + 0.6)
     ax.set_ylim(_Y_X - 0.8, _Y_O + 0.5)
+    return fig
+
+
+def draw_shape(
+    title: str,
+    n_steps: int,
+    inputs: Iterable[int],
+    outputs: Iterable[int],
+    decoder_from: int | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Draw an input-output shape: a row of cells, arrows in at ``inputs``, out at ``outputs``.
+
+    Parameters
+    ----------
+    title : str
+    n_steps : int
+        The number of cells (time steps), at most 5.
+    inputs, outputs : iterable of int
+        The steps (from 0) that read an input ``x`` and that emit an output ``y``.
+    decoder_from : int, optional
+        Cells from this step on are drawn in a second colour (a decoder).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n_steps = check_positive_int(n_steps, "n_steps")
+    if n_steps > 5:
+        raise ValueError(f"n_steps: expected at most 5 (the width of the drawing), got {n_steps}")
+    inputs, outputs = set(inputs), set(outputs)
+    for steps, name in ((inputs, "inputs"), (outputs, "outputs")):
+        if not steps <= set(range(n_steps)):
+            raise ValueError(f"{name}: expected steps in 0..{n_steps - 1}, got {sorted(steps)}")
+    fig, ax = _figure(ax, (2.2, 2.2))
+    arrow = {"arrowstyle": "->", "lw": 1.0}
+    for t in range(n_steps):
+        decoder = decoder_from is not None and t >= decoder_from
+        ax.add_patch(Rectangle((t - 0.3, 0.7), 0.6, 0.6, color="C1" if decoder else "C0"))
+        if t in inputs:
+            ax.annotate("", (t, 0.7), (t, 0.15), arrowprops=arrow)
+            ax.text(t, -0.2, "x", ha="center")
+        if t in outputs:
+            ax.annotate("", (t, 1.85), (t, 1.3), arrowprops=arrow)
+            ax.text(t, 2.0, "y", ha="center")
+        if t > 0:
+            ax.annotate("", (t - 0.3, 1.0), (t - 0.7, 1.0), arrowprops=arrow)
+    ax.set(xlim=(-0.6, 4.6), ylim=(-0.5, 2.5), title=title)
     return fig
 
 

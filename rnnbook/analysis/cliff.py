@@ -22,7 +22,7 @@ Backpropagation through time, with :math:`g_t = \partial L / \partial x_t`:
     \frac{\partial L}{\partial b} = \sum_{t=1}^{T} g_t.
 
 Every function here broadcasts over arrays of ``w`` and ``b``, so the whole loss surface
-is one call.
+is one call; :mod:`rnnbook.plots.cliff` draws it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnnbook.checks import check_positive_float, check_positive_int
-from rnnbook.clipping import clip_by_global_norm
+from rnnbook.scratch.clipping import clip_by_global_norm
 
 T_CLIFF = 50
 X0 = 0.5
@@ -197,56 +197,3 @@ def descend(
     params[steps], losses[steps] = (w, b), cliff_loss(w, b, T)
     step_size = np.linalg.norm(np.diff(params, axis=0), axis=1)
     return CliffRun(params=params, loss=losses, grad_norm=norms, step_size=step_size)
-
-
-def plot_cliff_surface(
-    w_range: tuple[float, float] = (-4.0, 16.0),
-    b_range: tuple[float, float] = (-12.0, 4.0),
-    n: int = 120,
-    ax: object = None,
-) -> object:
-    """Draw :math:`L(w, b)` as a 3-D surface; returns the figure.
-
-    ``ax`` must be a 3-D axis (``projection="3d"``) if given.
-    """
-    import matplotlib.pyplot as plt
-
-    n = check_positive_int(n, "n")
-    if ax is None:
-        fig = plt.figure()
-        ax = fig.add_subplot(projection="3d")
-    W, B = np.meshgrid(np.linspace(*w_range, n), np.linspace(*b_range, n))
-    ax.plot_surface(W, B, cliff_loss(W, B), cmap="viridis", linewidth=0, antialiased=False)
-    ax.set_xlabel("w")
-    ax.set_ylabel("b")
-    ax.set_zlabel("loss")
-    return ax.figure
-
-
-def plot_cliff_map(
-    runs: dict[str, CliffRun] | None = None,
-    w_range: tuple[float, float] = (-4.0, 16.0),
-    b_range: tuple[float, float] = (-12.0, 4.0),
-    n: int = 200,
-    ax: object = None,
-) -> object:
-    """Draw :math:`L(w, b)` as a filled contour map, with trajectories; returns the figure."""
-    import matplotlib.pyplot as plt
-
-    n = check_positive_int(n, "n")
-    if ax is None:
-        _, ax = plt.subplots()
-    W, B = np.meshgrid(np.linspace(*w_range, n), np.linspace(*b_range, n))
-    filled = ax.contourf(W, B, cliff_loss(W, B), levels=30)
-    ax.figure.colorbar(filled, ax=ax, label="loss")
-    for (label, run), style in zip((runs or {}).items(), ("w.-", "r.-", "c.-"), strict=False):
-        ax.plot(run.params[:, 0], run.params[:, 1], style, lw=1, ms=3, label=label)
-    if runs:
-        first = next(iter(runs.values())).params[0]
-        ax.plot(*first, "k*", ms=12, label="start")
-        ax.legend(loc="lower left", frameon=True, facecolor="0.25", labelcolor="white")
-    ax.set_xlim(w_range)
-    ax.set_ylim(b_range)
-    ax.set_xlabel("w")
-    ax.set_ylabel("b")
-    return ax.figure

@@ -1,4 +1,4 @@
-r"""Where the loss of a sequence model is computed, and what that does to the gradient.
+r"""How much gradient reaches each hidden state, depending on where the loss is computed.
 
 A network that emits an output :math:`o_t` at every step can be trained on a loss at
 every step or only at the last one, and the per-step losses can be summed or averaged
@@ -10,63 +10,17 @@ over time. With :math:`L_t` the cross-entropy at step :math:`t`, averaged over t
     L^{\text{every, mean}} = \frac{1}{T} \sum_{t=1}^{T} L_t, \qquad
     L^{\text{last}} = L_T.
 
-:func:`sequence_loss` computes these; :func:`state_gradient_norms` measures, for each
-step, the size of :math:`\partial L / \partial h_t`, the gradient signal that reaches
-the hidden state there.
+:func:`rnnbook.training.objectives.sequence_loss` computes these;
+:func:`state_gradient_norms` measures, for each step, the size of
+:math:`\partial L / \partial h_t`, the gradient signal that reaches the hidden state there.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from rnnbook.checks import check_choice
 from rnnbook.models.io_shapes import ManyToManyAligned
-
-WHERE = ("every", "last")
-REDUCTIONS = ("sum", "mean")
-
-
-def sequence_loss(
-    logits: torch.Tensor, y: torch.Tensor, where: str = "every", reduction: str = "mean"
-) -> torch.Tensor:
-    r"""Cross-entropy of a sequence of predictions, at every step or at the last one.
-
-    .. math::
-
-        L_t = -\frac{1}{B} \sum_{b=1}^{B} \log \mathrm{softmax}(o_{b,t})_{y_{b,t}}, \qquad
-        L = \begin{cases}
-            \sum_t L_t & \text{where="every", reduction="sum"} \\
-            \frac{1}{T} \sum_t L_t & \text{where="every", reduction="mean"} \\
-            L_T & \text{where="last" (either reduction)}
-        \end{cases}
-
-    Parameters
-    ----------
-    logits : torch.Tensor, shape (B, T, V)
-    y : torch.Tensor, int64, shape (B, T)
-    where : {"every", "last"}
-    reduction : {"sum", "mean"}
-        Over time; the batch is always averaged.
-
-    Returns
-    -------
-    torch.Tensor
-        A scalar.
-    """
-    check_choice(where, "where", WHERE)
-    check_choice(reduction, "reduction", REDUCTIONS)
-    if not isinstance(logits, torch.Tensor) or logits.dim() != 3:
-        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"logits: expected a tensor of 3 dimensions (B, T, V), got {shape}")
-    B, T, V = logits.shape
-    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or tuple(y.shape) != (B, T):
-        got = f"{y.dtype} {tuple(y.shape)}" if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"y: expected an int64 tensor of shape ({B}, {T}), got {got}")
-    per_step = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=0)  # (T,)
-    if where == "last":
-        return per_step[-1]
-    return per_step.sum() if reduction == "sum" else per_step.mean()
+from rnnbook.training.objectives import sequence_loss
 
 
 def state_gradient_norms(
@@ -95,7 +49,7 @@ def state_gradient_norms(
     x : torch.Tensor, int64, shape (B, T)
     y : torch.Tensor, int64, shape (B, T)
     where, reduction
-        As in :func:`sequence_loss`.
+        As in :func:`rnnbook.training.objectives.sequence_loss`.
 
     Returns
     -------

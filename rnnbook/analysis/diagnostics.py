@@ -10,6 +10,8 @@ r"""Diagnosing vanishing and exploding gradients while a network trains.
 * :func:`find_spikes` flags loss or gradient-norm spikes;
   :func:`clip_threshold` turns recorded norms into a clipping threshold.
 
+:func:`rnnbook.plots.gradients.plot_gradient_norms` draws what a monitor recorded.
+
 The signatures, and what produces them:
 
 ============================  ==========================================================
@@ -262,21 +264,3 @@ def clip_threshold(norms: np.ndarray, quantile: float = 0.9) -> float:
     if finite.size == 0:
         raise ValueError("norms: expected at least one finite value, got none")
     return float(np.quantile(finite, quantile))
-
-
-def plot_gradient_norms(monitor: GradientMonitor, ax: object = None, log: bool = True) -> object:
-    """Plot every parameter's gradient norm against the step; returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if not isinstance(monitor, GradientMonitor):
-        raise TypeError(f"monitor: expected a GradientMonitor, got {type(monitor).__name__}")
-    if ax is None:
-        _, ax = plt.subplots()
-    for name, norms in monitor.grad_norms.items():
-        ax.plot(np.arange(len(norms)), norms, label=name, lw=1)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("gradient norm")
-    ax.legend(fontsize=8)
-    return ax.figure

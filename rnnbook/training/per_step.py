@@ -1,4 +1,4 @@
-r"""Train and score a model that classifies every step of a sequence (many-to-many).
+r"""Train and score the chapter-1 models, which classify every step of a sequence.
 
 The chapter-1 models (:mod:`rnnbook.models.elman_jordan`) return logits
 :math:`z_{n,t} \in \mathbb{R}^V` for every step; the loss is the cross-entropy averaged
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from rnnbook.bag_of_words import check_ids
-from rnnbook.checks import check_array
-from rnnbook.training import History, TrainConfig, fit
+from rnnbook.checks import check_array, check_ids
+from rnnbook.training.history import History
+from rnnbook.training.loop import TrainConfig, fit
 
 
 def per_step_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,34 +1,24 @@
 """A compact PyTorch training loop, in the spirit of minGPT's trainer.
 
 One step is: get a batch, forward, loss, backward, (clip), optimizer step. The loop
-records a :class:`History` and stops with :class:`TrainingDiverged`, naming the step,
-as soon as the loss or the gradient norm stops being finite. It prints nothing, so
-notebook outputs stay identical from run to run.
+records a :class:`~rnnbook.training.history.History` and stops with
+:class:`~rnnbook.training.history.TrainingDiverged`, naming the step, as soon as the
+loss or the gradient norm stops being finite, before the update that would carry NaN
+into the weights. It prints nothing, so notebook outputs stay identical from run to run.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from rnnbook.checks import check_choice, check_positive_float, check_positive_int
+from rnnbook.training.history import History, check_finite
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-
-
-class TrainingDiverged(FloatingPointError):
-    """The loss or the gradients became NaN or infinite during training.
-
-    ``history`` holds what :func:`fit` recorded before the failing step (``None`` when
-    the raiser keeps no history), so the run up to the divergence can still be plotted.
-    """
-
-    def __init__(self, message: str, history: History | None = None) -> None:
-        super().__init__(message)
-        self.history = history
 
 
 @dataclass(frozen=True)
@@ -40,12 +30,20 @@ class TrainConfig:
     steps : int
         Number of optimizer steps.
     lr : float
-        Learning rate.
+        Learning rate from the first step on.
     optimizer : {"adam", "sgd"}
     clip_norm : float or None
         If set, clip the global gradient norm to this value before each step.
     eval_every : int
         Call ``evaluate`` every this many steps (and after the last one); 0 never.
+    lr_schedule : tuple of (int, float) pairs
+        Piecewise-constant changes: ``((600, 1e-3),)`` means steps 600 and later use
+        ``lr=1e-3``. Start steps strictly increasing, each in ``1 .. steps - 1``. The
+        optimizer (and Adam's running moments) carries on across a change.
+
+    >>> config = TrainConfig(steps=900, lr=1e-2, lr_schedule=((600, 1e-3),))
+    >>> config.lr_at(599), config.lr_at(600)
+    (0.01, 0.001)
     """
 
     steps: int = 500
@@ -53,6 +51,7 @@ class TrainConfig:
     optimizer: str = "adam"
     clip_norm: float | None = None
     eval_every: int = 0
+    lr_schedule: tuple[tuple[int, float], ...] = ()
 
     def __post_init__(self) -> None:
         check_positive_int(self.steps, "steps")
@@ -62,21 +61,32 @@ class TrainConfig:
             check_positive_float(self.clip_norm, "clip_norm")
         if self.eval_every != 0:
             check_positive_int(self.eval_every, "eval_every")
+        if not isinstance(self.lr_schedule, tuple):
+            raise TypeError(
+                "lr_schedule: expected a tuple of (step, lr) pairs, "
+                f"got {type(self.lr_schedule).__name__}"
+            )
+        previous = 0
+        for entry in self.lr_schedule:
+            if not (isinstance(entry, tuple) and len(entry) == 2):
+                raise TypeError(f"lr_schedule: expected (step, lr) pairs, got {entry!r}")
+            start, lr = entry
+            check_positive_int(start, "lr_schedule step")
+            check_positive_float(lr, "lr_schedule lr")
+            if not previous < start < self.steps:
+                raise ValueError(
+                    f"lr_schedule: expected increasing steps in {previous + 1}..{self.steps - 1}, "
+                    f"got {start}"
+                )
+            previous = start
 
-
-@dataclass
-class History:
-    """What happened during :func:`fit`, one entry per step (``grad_norm`` is before clipping)."""
-
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    eval_step: list[int] = field(default_factory=list)
-    eval_metric: list[float] = field(default_factory=list)
-
-    @property
-    def final_loss(self) -> float:
-        """The loss at the last step."""
-        return self.loss[-1]
+    def lr_at(self, step: int) -> float:
+        """The learning rate used at ``step`` (counted from 0)."""
+        lr = self.lr
+        for start, scheduled in self.lr_schedule:
+            if step >= start:
+                lr = scheduled
+        return lr
 
 
 def fit(
@@ -92,7 +102,8 @@ def fit(
     ----------
     model : torch.nn.Module
     get_batch : callable
-        ``get_batch(step) -> (x, y)``; draw from a seeded generator for determinism.
+        ``get_batch(step) -> (x, y)``; draw from a seeded generator for determinism
+        (:func:`rnnbook.training.batches` makes one).
     loss_fn : callable
         ``loss_fn(model, x, y) -> scalar tensor``.
     config : TrainConfig
@@ -103,7 +114,19 @@ def fit(
     Raises
     ------
     TrainingDiverged
-        When the loss or the gradient norm is NaN or infinite; the message names the step.
+        When the loss or the gradient norm is NaN or infinite; the message names the step
+        and ``.history`` holds the steps before it. The weights are left as they were
+        before the failing step.
+
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(2, 1)
+    >>> x = torch.randn(64, 2)
+    >>> y = x @ torch.tensor([[1.0], [-2.0]])
+    >>> def mse(m, x, y):
+    ...     return torch.nn.functional.mse_loss(m(x), y)
+    >>> history = fit(model, lambda step: (x, y), mse, TrainConfig(steps=300, lr=0.05))
+    >>> history.steps, history.final_loss < 1e-4 < history.loss[0]
+    (300, True)
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config: expected a TrainConfig, got {type(config).__name__}")
@@ -116,25 +139,20 @@ def fit(
         optimizer = torch.optim.SGD(params, lr=config.lr)
     history = History()
     for step in range(config.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr_at(step)
         model.train()
         x, y = get_batch(step)
         loss = loss_fn(model, x, y)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"training diverged at step {step}: loss is {loss.item()}", history
-            )
+        check_finite(loss.item(), "loss", step, history)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = float(torch.nn.utils.clip_grad_norm_(params, math.inf))  # measure only
-        if not math.isfinite(norm):
-            raise TrainingDiverged(
-                f"training diverged at step {step}: gradient norm is {norm}", history
-            )
+        check_finite(norm, "gradient norm", step, history)
         if config.clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
         optimizer.step()
-        history.loss.append(loss.item())
-        history.grad_norm.append(norm)
+        history.record(loss.item(), norm)
         last = step == config.steps - 1
         if (
             evaluate is not None
@@ -143,6 +161,5 @@ def fit(
         ):
             model.eval()
             with torch.no_grad():
-                history.eval_step.append(step + 1)
-                history.eval_metric.append(float(evaluate(model)))
+                history.record_eval(evaluate(model))
     return history
