@@ -4,12 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.clipping import clip_by_global_norm
 from rnnbook.gradcheck import numerical_gradient, relative_error
-from rnnbook.models.char_rnn import CharRNN, train_tbptt_torch
+from rnnbook.models.char_rnn import CharRNN
 from rnnbook.optim import SGD, Adagrad, Adam
-from rnnbook.scratch.char_lm import IGNORE_INDEX, CharLM, one_hot, train_tbptt
+from rnnbook.scratch.char_lm import CharLM
+from rnnbook.scratch.clipping import clip_by_global_norm
+from rnnbook.scratch.one_hot import one_hot
+from rnnbook.scratch.softmax_cross_entropy import IGNORE_INDEX
 from rnnbook.text import CharVocab
+from rnnbook.training.char_rnn import train_tbptt_torch
+from rnnbook.training.history import TrainingDiverged
+from rnnbook.training.tbptt import train_tbptt
 
 V, H = 7, 5
 
@@ -21,11 +26,11 @@ def _data(rng, B=3, T=6):
 
 
 def _torch_loss_and_grads(module, ids, targets, h0):
-    logits, h_n = module(torch.tensor(ids), torch.tensor(h0)[None])
+    logits, h_n = module(torch.tensor(ids), torch.tensor(h0))
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.tensor(targets).ravel())
     loss.backward()
     grads = {name: p.grad.numpy().copy() for name, p in module.named_parameters()}
-    return loss.item(), grads, h_n[0].detach().numpy(), logits.detach().numpy()
+    return loss.item(), grads, h_n.detach().numpy(), logits.detach().numpy()
 
 
 def test_parameters_are_named_and_shaped_like_torch():
@@ -42,9 +47,9 @@ def test_forward_loss_and_grads_match_torch_autograd():
     rng = np.random.default_rng(0)
     model = CharLM(V, H, rng=rng)
     ids, targets = _data(rng)
-    h0 = rng.standard_normal((3, H))
+    h0 = rng.standard_normal((1, 3, H))
     loss, grads, h_T = model.loss_and_grads(ids, targets, h0)
-    logits, h_T2, _ = model.forward(ids, h0)
+    logits, h_T2 = model.forward(ids, h0)
     t_loss, t_grads, t_h_T, t_logits = _torch_loss_and_grads(model.to_torch(), ids, targets, h0)
     assert relative_error(logits, t_logits) <= 1e-9
     assert relative_error(h_T, t_h_T) <= 1e-9
@@ -61,8 +66,9 @@ def test_finite_differences(reduction):
     model = CharLM(V, H, rng=rng)
     ids, targets = _data(rng, B=2, T=5)
     targets[0, 1] = IGNORE_INDEX
-    h0 = rng.standard_normal((2, H))
+    h0 = rng.standard_normal((1, 2, H))
     _, grads, _ = model.loss_and_grads(ids, targets, h0, reduction)
+    grads = {k: g.copy() for k, g in grads.items()}
 
     def loss():
         return model.loss(ids, targets, h0, reduction)[0]
@@ -78,7 +84,7 @@ def test_one_training_step_equals_torch_to_1e_8():
     model = CharLM(V, H, rng=rng)
     module = model.to_torch()
     ids, targets = _data(rng, B=4, T=8)
-    h0 = rng.standard_normal((4, H))
+    h0 = rng.standard_normal((1, 4, H))
     for name, p in module.named_parameters():
         np.testing.assert_array_equal(p.detach().numpy(), model.params[name])
 
@@ -88,7 +94,7 @@ def test_one_training_step_equals_torch_to_1e_8():
     opt.step(grads)
 
     t_opt = torch.optim.Adam(module.parameters(), lr=0.05)
-    logits, _ = module(torch.tensor(ids), torch.tensor(h0)[None])
+    logits, _ = module(torch.tensor(ids), torch.tensor(h0))
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.tensor(targets).ravel())
     loss.backward()
     t_norm = torch.nn.utils.clip_grad_norm_(module.parameters(), 0.1)
@@ -111,7 +117,7 @@ def test_tbptt_training_matches_torch(stateful):
     result = train_tbptt(
         model, ids, targets, 5, 5, SGD(model.params, lr=0.5), clip_norm=1.0, stateful=stateful
     )
-    t_losses = train_tbptt_torch(
+    t_history = train_tbptt_torch(
         module,
         ids,
         targets,
@@ -120,8 +126,9 @@ def test_tbptt_training_matches_torch(stateful):
         clip_norm=1.0,
         stateful=stateful,
     )
-    assert len(result.losses) == len(t_losses) == 5
-    np.testing.assert_allclose(result.losses, t_losses, rtol=1e-10)
+    assert len(result.loss) == len(t_history.loss) == 5
+    np.testing.assert_allclose(result.loss, t_history.loss, rtol=1e-10)
+    np.testing.assert_allclose(result.grad_norm, t_history.grad_norm, rtol=1e-10)
     for name, p in module.named_parameters():
         assert relative_error(model.params[name], p.detach().numpy()) <= 1e-10, name
 
@@ -138,7 +145,7 @@ def test_training_lowers_the_loss_on_a_predictable_stream():
         result = train_tbptt(model, x, y, 10, 10, opt, clip_norm=5.0)
     after, _ = model.loss(x, y)
     assert after < 0.4 * before
-    assert len(result.losses) == len(result.grad_norms) == 54  # ceil(539 / 10)
+    assert len(result.loss) == len(result.grad_norm) == 54  # ceil(539 / 10)
 
 
 def test_sampling_is_reproducible_and_valid():
@@ -160,7 +167,7 @@ def test_from_torch_round_trip():
     module = CharRNN(V, H, dtype=torch.float64)
     model = CharLM.from_torch(module)
     ids = np.arange(12).reshape(2, 6) % V
-    logits, _, _ = model.forward(ids)
+    logits, _ = model.forward(ids)
     t_logits, _ = module(torch.tensor(ids))
     assert relative_error(logits, t_logits.detach().numpy()) <= 1e-9
 
@@ -172,13 +179,15 @@ def test_one_hot():
 
 def test_errors():
     model = CharLM(V, H, rng=0)
-    with pytest.raises(ValueError, match=r"ids: expected ids in \[0, 7\), got 7"):
+    with pytest.raises(ValueError, match=r"ids: expected ids in \[0, 7\), got values in \[0, 7\]"):
         model.forward(np.array([[0, 7]]))
-    with pytest.raises(TypeError, match="ids: expected integer ids, got dtype float64"):
+    with pytest.raises(TypeError, match="ids: expected an integer array of token ids, got dtype"):
         model.forward(np.zeros((1, 3)))
-    with pytest.raises(ValueError, match=r"ids: expected shape \(B, T\)"):
+    with pytest.raises(ValueError, match=r"ids: expected 2 non-empty dimensions, got shape \(3,\)"):
         model.forward(np.zeros(3, dtype=int))
-    with pytest.raises(ValueError, match=r"h0: expected shape \(1, 5\) \(B, H\), got \(1, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"h0: expected 3 dimensions \(1, B, H\), got shape \(1, 4\)"
+    ):
         model.forward(np.zeros((1, 3), dtype=int), np.zeros((1, 4)))
     with pytest.raises(ValueError, match="vocab_size: expected a positive integer, got 0"):
         CharLM(0, 3)
@@ -208,9 +217,35 @@ def test_errors():
         CharRNN(V, H)(torch.zeros(2, 3))
 
 
-def test_diverging_training_raises():
+def test_diverging_training_raises_before_updating():
     model = CharLM(V, H, rng=0)
     ids = np.zeros((1, 6), dtype=int)
-    model.params["linear.bias"][:] = np.nan
-    with pytest.raises(ValueError, match="logits: expected finite values"):
+    model.params["rnn.weight_hh_l0"][0, 0] = np.nan  # the state turns NaN at step 2
+    before = {k: p.copy() for k, p in model.params.items()}
+    with pytest.raises(TrainingDiverged, match="the hidden state is not finite") as info:
         train_tbptt(model, ids, ids, 3, 3, SGD(model.params, lr=0.1))
+    assert info.value.history is not None and info.value.history.steps == 0
+    for k, p in model.params.items():
+        np.testing.assert_array_equal(p, before[k])  # nothing reached the weights
+
+
+def test_a_non_finite_gradient_stops_training():
+    model = CharLM(V, H, rng=0)
+    ids = np.zeros((1, 6), dtype=int)
+    grads = {"w": np.array([np.inf])}
+    with pytest.raises(TrainingDiverged, match="gradient norm is inf"):
+        clip_by_global_norm(grads, 1.0)
+    history = train_tbptt(model, ids, ids, 3, 3, SGD(model.params, lr=0.1))
+    assert history.steps == 2  # finite runs record every window
+
+
+def test_backward_matches_loss_and_grads():
+    rng = np.random.default_rng(4)
+    model = CharLM(V, H, rng=rng)
+    ids, targets = _data(rng)
+    _, grads, _ = model.loss_and_grads(ids, targets)
+    grads = {k: g.copy() for k, g in grads.items()}
+    logits, _ = model.forward(ids)
+    model.backward(np.zeros_like(logits))
+    assert all(not g.any() for g in model.grads.values())  # no upstream, no gradient
+    assert set(grads) == set(model.params)

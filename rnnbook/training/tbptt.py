@@ -80,6 +80,11 @@ def train_tbptt(
     x = one_hot(ids, model.vocab_size, model.dtype)  # (B, T, V)
 
     def loss_fn(hs: np.ndarray, loss_start: int, stop: int):
+        if not np.isfinite(hs).all():  # a NaN state: stop here, before it reaches a loss
+            raise TrainingDiverged(
+                f"training diverged at window {history.steps}: the hidden state is not finite",
+                history,
+            )
         return model.head_loss(hs, targets[:, loss_start:stop])
 
     for update in truncated_bptt(model.rnn, x, k1, k2, loss_fn, h0, stateful=stateful):
