@@ -1,10 +1,12 @@
-"""The seq2seq tasks (digit reversal, dates) and what they share (Vocab, SequencePairs)."""
+"""The seq2seq tasks (digit reversal, dates), what they share (Vocab, SequencePairs), and BLEU."""
 
 import datetime
+import math
 
 import numpy as np
 import pytest
 
+from rnnbook.analysis.bleu import corpus_bleu, ngrams
 from rnnbook.tasks.dates import FORMATS, SRC_LEN, SRC_VOCAB, TGT_VOCAB, dates
 from rnnbook.tasks.reversal import (
     BOS_ID,
@@ -199,3 +201,81 @@ def test_dates_options_and_determinism():
 def test_dates_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         dates(**({"n": 3, "rng": 0} | kwargs))
+
+
+# --- BLEU, on cases computed by hand --------------------------------------------------------
+
+
+def test_bleu_of_identical_corpus_is_one():
+    corpus = [list("abcdef"), list("the cat"), [3, 4, 5, 6]]
+    score = corpus_bleu(corpus, corpus)
+    assert score.bleu == 1.0 and score.precisions == (1.0,) * 4 and score.brevity_penalty == 1.0
+
+
+def test_bleu_with_no_overlap_is_zero():
+    score = corpus_bleu([list("abcd")], [list("wxyz")])
+    assert score.bleu == 0.0 and score.precisions[0] == 0.0
+    assert corpus_bleu([list("abcd")], [list("wxyz")], smooth=True).bleu == 0.0  # p_1 not smoothed
+
+
+def test_bleu_brevity_penalty():
+    ref = list("abcdefgh")  # 8 distinct tokens
+    score = corpus_bleu([ref], [ref[:6]])  # every n-gram matches, but 6 < 8
+    assert score.precisions == (1.0, 1.0, 1.0, 1.0)
+    assert score.brevity_penalty == pytest.approx(math.exp(1 - 8 / 6), rel=1e-15)
+    assert score.bleu == pytest.approx(math.exp(-1 / 3), rel=1e-15)
+    assert (score.hypothesis_length, score.reference_length) == (6, 8)
+    assert corpus_bleu([ref[:6]], [ref]).brevity_penalty == 1.0  # longer: no penalty
+
+
+def test_bleu_clips_repeated_ngrams():
+    # Papineni et al.'s example: "the" occurs twice in the reference, so 2 of 7 count.
+    ref = ["the", "cat", "is", "on", "the", "mat"]
+    score = corpus_bleu([ref], [["the"] * 7], max_n=1)
+    assert score.bleu == pytest.approx(2 / 7, rel=1e-15)
+
+
+def test_bleu_by_hand_with_bigrams():
+    # Unigrams a b c d all match (4/4); bigrams ab bc cd vs ab bd dc ce: 1/3; c = 4 < r = 5.
+    score = corpus_bleu([list("abdce")], [list("abcd")], max_n=2)
+    assert score.precisions == (1.0, pytest.approx(1 / 3, rel=1e-15))
+    assert score.bleu == pytest.approx(math.exp(1 - 5 / 4) * math.sqrt(1 / 3), rel=1e-14)
+
+
+def test_bleu_smoothing():
+    # Bigrams ab bc vs ac cb: none match. Unsmoothed 0; smoothed p_2 = (0 + 1) / (2 + 1).
+    assert corpus_bleu([list("acb")], [list("abc")], max_n=2).bleu == 0.0
+    score = corpus_bleu([list("acb")], [list("abc")], max_n=2, smooth=True)
+    assert score.bleu == pytest.approx(math.sqrt(1 / 3), rel=1e-14)
+
+
+def test_bleu_pools_counts_over_the_corpus():
+    # Pair 1 is perfect; pair 2 matches x and z only. Corpus p_1 = 6/8, p_2 = 3/6,
+    # so BLEU-2 = sqrt(0.375), not the mean of the sentence scores (1 + 0) / 2.
+    refs, hyps = [list("abcd"), list("xqzr")], [list("abcd"), list("xyzw")]
+    score = corpus_bleu(refs, hyps, max_n=2)
+    assert score.precisions == (0.75, 0.5)
+    assert score.bleu == pytest.approx(math.sqrt(0.375), rel=1e-14)
+
+
+def test_bleu_takes_token_id_arrays():
+    data = reversal(20, rng=0)
+    refs = [data.tgt_vocab.decode(t) for t in data.tgt]
+    assert corpus_bleu(refs, [np.array(list(r)) for r in refs]).bleu == 1.0
+    assert ngrams([1, 2, 1, 2], 2) == {(1, 2): 2, (2, 1): 1}
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        (([["a"]], [["a"], ["b"]]), {}, ValueError, "expected the same non-zero number"),
+        (([], []), {}, ValueError, "expected the same non-zero number of sequences, got 0 and 0"),
+        (([["a"]], "a"), {}, TypeError, "hypotheses: expected a sequence of token sequences"),
+        (([["a"]], [3]), {}, TypeError, r"hypotheses\[0\]: expected a sequence of tokens"),
+        (([["a"]], [["a"]]), {"max_n": 0}, ValueError, "max_n: expected a positive integer"),
+        (([["a"]], [["a"]]), {"smooth": 1}, TypeError, "smooth: expected a bool, got int"),
+    ],
+)
+def test_bleu_bad_arguments(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        corpus_bleu(*args, **kwargs)
