@@ -186,7 +186,7 @@ def test_index_state_on_nested_states():
         ({"beam_size": 0}, ValueError, "beam_size: expected a positive integer, got 0"),
         ({"alpha": -0.5}, ValueError, r"alpha: expected a finite number >= 0, got -0.5"),
         ({"bos_id": 1.0}, TypeError, "bos_id: expected a non-negative int token id, got 1.0"),
-        ({"eos_id": -2}, TypeError, "eos_id: expected a non-negative int token id, got -2"),
+        ({"eos_id": -2}, ValueError, "eos_id: expected a non-negative int token id, got -2"),
         (
             {"eos_id": 6},
             ValueError,

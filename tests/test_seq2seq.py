@@ -52,9 +52,11 @@ def test_sequence_loss_ignores_padding_and_averages_real_tokens():
 
 def test_sequence_loss_bad_arguments():
     logits, targets = torch.zeros(2, 3, 4), torch.ones(2, 3, dtype=torch.int64)
-    with pytest.raises(ValueError, match=r"logits: expected a tensor of shape \(B, T, V\)"):
+    with pytest.raises(ValueError, match=r"logits: expected shape \(B, T, V\), got \(3, 4\)"):
         sequence_loss(logits[0], targets, 0)
-    with pytest.raises(TypeError, match="targets: expected an int64 tensor"):
+    with pytest.raises(TypeError, match="logits: expected a floating-point tensor, got ndarray"):
+        sequence_loss(logits.numpy(), targets, 0)
+    with pytest.raises(TypeError, match=r"targets: expected an int64 tensor, got torch\.float32"):
         sequence_loss(logits, targets.float(), 0)
     with pytest.raises(ValueError, match=r"targets: expected shape \(2, 3\), got \(2, 2\)"):
         sequence_loss(logits, targets[:, :2], 0)

@@ -97,8 +97,10 @@ def _batch_size(state: Any) -> int:
 
 
 def _check_token_id(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name}: expected a non-negative int token id, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name}: expected a non-negative int token id, got {value}")
     return int(value)
 
 

@@ -229,11 +229,15 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> t
     pad_id : int
         Positions whose target is ``pad_id`` add nothing, whatever their logits.
     """
-    if not isinstance(logits, torch.Tensor) or logits.dim() != 3:
-        raise ValueError(f"logits: expected a tensor of shape (B, T, V), got {logits!r:.80}")
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+        got = logits.dtype if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise TypeError(f"logits: expected a floating-point tensor, got {got}")
+    if logits.dim() != 3:
+        raise ValueError(f"logits: expected shape (B, T, V), got {tuple(logits.shape)}")
     B, T, V = logits.shape
     if not isinstance(targets, torch.Tensor) or targets.dtype != torch.int64:
-        raise TypeError(f"targets: expected an int64 tensor, got {targets!r:.80}")
+        got = targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__
+        raise TypeError(f"targets: expected an int64 tensor, got {got}")
     if targets.shape != (B, T):
         raise ValueError(f"targets: expected shape ({B}, {T}), got {tuple(targets.shape)}")
     if not (targets != pad_id).any():
