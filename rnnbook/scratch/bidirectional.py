@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnbook.checks import check_array, check_lengths
-from rnnbook.scratch.recurrent import RecurrentLayer, torch_parameter_name
+from rnnbook.scratch.recurrent import RecurrentLayer, state_parts_of, torch_parameter_name
 
 
 def layer_class(torch_name: str) -> type[RecurrentLayer]:
@@ -285,25 +285,18 @@ class Bidirectional:
         bwd = tuple(None if s is None else s[1:2] for s in parts)
         return (fwd[0], bwd[0]) if self.state_parts == 1 else (fwd, bwd)
 
-    def _parts(self, value: Any, name: str) -> tuple:
-        if self.state_parts == 1:
-            return (value,)
-        if not isinstance(value, tuple) or len(value) != self.state_parts:
-            raise TypeError(
-                f"{name}: expected a tuple of {self.state_parts} arrays (h, c), "
-                f"got {type(value).__name__}"
-            )
-        return value
-
     def _check_part(self, s: Any, B: int, name: str) -> np.ndarray:
         shape = (2, B, self.hidden_size)
         return check_array(s, name, shape=shape, legend="(2, B, H)", dtype=self.dtype)
 
     def _check(self, state: Any, B: int) -> tuple:
-        return tuple(self._check_part(s, B, "state") for s in self._parts(state, "state"))
+        return tuple(
+            self._check_part(s, B, "state")
+            for s in state_parts_of(state, self.state_parts, "state")
+        )
 
     def _check_d(self, d_state: Any, B: int) -> tuple:
-        parts = self._parts(d_state, "d_state_n")
+        parts = state_parts_of(d_state, self.state_parts, "d_state_n")
         return tuple(None if s is None else self._check_part(s, B, "d_state_n") for s in parts)
 
     # ----------------------------------------------------------- torch exchange

@@ -1,4 +1,4 @@
-r"""Gradient clipping of numpy gradient dicts (the torch twins are in :mod:`rnnbook.training.clipping`).
+r"""Gradient clipping of numpy gradient dicts (torch twins: :mod:`rnnbook.training.clipping`).
 
 Two different operations share the name "clipping":
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from rnnbook.checks import check_choice
 from rnnbook.scratch.activations import activation, sigmoid
-from rnnbook.scratch.recurrent import RecurrentLayer, State
+from rnnbook.scratch.recurrent import SingleStateLayer, State
 
 VARIANTS = ("torch", "cho")
 
@@ -175,7 +175,7 @@ def gru_step_backward(
     return d_xw, d_h_prev, d_weight_hh, d_bias_hh
 
 
-class GRU(RecurrentLayer):
+class GRU(SingleStateLayer):
     r"""A one-layer GRU in numpy, shaped like ``torch.nn.GRU(batch_first=True)``.
 
     .. math::
@@ -225,9 +225,7 @@ class GRU(RecurrentLayer):
     """
 
     gates = 3
-    state_parts = 1
     torch_name = "GRU"
-    state_arg_names = ("h0", "d_h_n")
 
     def __init__(
         self,
@@ -259,31 +257,6 @@ class GRU(RecurrentLayer):
         if self.bias:
             grads["bias_hh_l0"] += d_bias_hh
         return d_xw, (d_h_prev,)
-
-    def forward(
-        self,
-        x: np.ndarray,
-        h0: np.ndarray | None = None,
-        *,
-        lengths: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Run the layer; see :meth:`RecurrentLayer.forward`. ``h0``: (1, B, H) or None."""
-        return super().forward(x, h0, lengths=lengths)
-
-    __call__ = forward
-
-    def backward(
-        self, d_out: np.ndarray, d_h_n: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Backpropagate; see :meth:`RecurrentLayer.backward`. ``d_h_n``: (1, B, H) or None."""
-        return super().backward(d_out, d_h_n)
-
-    @property
-    def states(self) -> np.ndarray:
-        """The states :math:`h_1, \\dots, h_T` of the last forward pass, shape (B, T, H)."""
-        if self.cache is None:
-            raise RuntimeError("states: call forward() first")
-        return np.stack([c.h for c in self.cache.steps], axis=1)
 
     @classmethod
     def from_torch(cls, module: object, dtype: type = np.float64, variant: str = "torch") -> GRU:

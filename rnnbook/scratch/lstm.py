@@ -220,13 +220,6 @@ class LSTM(RecurrentLayer):
         return d_a, (d_h_prev, d_c_prev)
 
     @property
-    def states(self) -> np.ndarray:
-        """The hidden states :math:`h_1, \\dots, h_T` of the last forward pass, (B, T, H)."""
-        if self.cache is None:
-            raise RuntimeError("states: call forward() first")
-        return np.stack([c.h for c in self.cache.steps], axis=1)
-
-    @property
     def cell_states(self) -> np.ndarray:
         """The cell states :math:`c_1, \\dots, c_T` of the last forward pass, (B, T, H)."""
         if self.cache is None:

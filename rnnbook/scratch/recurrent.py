@@ -63,6 +63,17 @@ class SequenceCache(NamedTuple):
     mask: np.ndarray
 
 
+def state_parts_of(value: Any, parts: int, name: str) -> tuple:
+    """A state as a tuple of its parts: ``(h,)``, or the LSTM's ``(h, c)`` checked as a pair."""
+    if parts == 1:
+        return (value,)
+    if not isinstance(value, tuple) or len(value) != parts:
+        raise TypeError(
+            f"{name}: expected a tuple of {parts} arrays (h, c), got {type(value).__name__}"
+        )
+    return value
+
+
 def torch_parameter_name(name: str, layer: int = 0, reverse: bool = False) -> str:
     """Torch's name for parameter ``name`` (``weight_ih_l0``, ...) of layer ``layer``.
 
@@ -250,6 +261,13 @@ class RecurrentLayer:
         dx = d_xw @ self.params["weight_ih_l0"]  # (B, T, D)
         return dx, self._to_torch_layout(d_state)
 
+    @property
+    def states(self) -> np.ndarray:
+        """The outputs :math:`h_1, \\dots, h_T` of the last forward pass, shape (B, T, H)."""
+        if self.cache is None:
+            raise RuntimeError("states: call forward() first")
+        return np.stack([step.h for step in self.cache.steps], axis=1)
+
     def num_parameters(self) -> int:
         """The number of scalars in :attr:`params`; it does not depend on T."""
         return sum(p.size for p in self.params.values())
@@ -322,21 +340,11 @@ class RecurrentLayer:
         parts = tuple(s[None].copy() for s in state)  # (1, B, H) each
         return parts if self.state_parts > 1 else parts[0]
 
-    def _as_parts(self, value: Any, name: str) -> tuple:
-        if self.state_parts == 1:
-            return (value,)
-        if not isinstance(value, tuple) or len(value) != self.state_parts:
-            raise TypeError(
-                f"{name}: expected a tuple of {self.state_parts} arrays (h, c), "
-                f"got {type(value).__name__}"
-            )
-        return value
-
     def _check_state(self, state: Any, B: int, name: str) -> State:
         H = self.hidden_size
         if state is None:
             return tuple(np.zeros((B, H), dtype=self.dtype) for _ in range(self.state_parts))
-        parts = self._as_parts(state, name)
+        parts = state_parts_of(state, self.state_parts, name)
         return tuple(
             check_array(s, name, shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype)[0]
             for s in parts
@@ -345,10 +353,36 @@ class RecurrentLayer:
     def _check_d_state(self, d_state: Any, B: int) -> State:
         H = self.hidden_size
         name = self.state_arg_names[1]
-        parts = (None,) * self.state_parts if d_state is None else self._as_parts(d_state, name)
+        parts = (
+            (None,) * self.state_parts
+            if d_state is None
+            else state_parts_of(d_state, self.state_parts, name)
+        )
         return tuple(
             np.zeros((B, H), dtype=self.dtype)
             if s is None
             else check_array(s, name, shape=(1, B, H), legend="(1, B, H)", dtype=self.dtype)[0]
             for s in parts
         )
+
+
+class SingleStateLayer(RecurrentLayer):
+    """A layer whose state is one array ``h`` (the RNN and the GRU), with torch's argument
+    names: ``forward(x, h0=None, *, lengths=None)`` and ``backward(d_out, d_h_n=None)``."""
+
+    state_parts = 1
+    state_arg_names = ("h0", "d_h_n")
+
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray | None = None, *, lengths: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run the layer; see :meth:`RecurrentLayer.forward`. ``h0``: (1, B, H) or None."""
+        return super().forward(x, h0, lengths=lengths)
+
+    __call__ = forward
+
+    def backward(
+        self, d_out: np.ndarray, d_h_n: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Backpropagate; see :meth:`RecurrentLayer.backward`. ``d_h_n``: (1, B, H) or None."""
+        return super().backward(d_out, d_h_n)

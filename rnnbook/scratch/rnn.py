@@ -10,8 +10,8 @@ The cell computes, for :math:`t = 1, \dots, T`,
     a_t = x_t W_{ih}^\top + b_{ih} + b_{hh} + h_{t-1} W_{hh}^\top, \qquad
     h_t = \sigma(a_t),
 
-with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}` (or the identity, for analysis), rows :math:`x_t` of shape ``(B, D)``
-and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation
+with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}` (or the identity, for analysis),
+rows :math:`x_t` of shape ``(B, D)`` and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation
 (see the notation page), :math:`h_t = \sigma(W h_{t-1} + U x_t + b)` with
 :math:`W = W_{hh}`, :math:`U = W_{ih}` and :math:`b = b_{ih} + b_{hh}`: torch keeps two bias
 vectors where one would do, and so do we, so that weights copy across unchanged.
@@ -40,7 +40,7 @@ import numpy as np
 
 from rnnbook.checks import check_array
 from rnnbook.scratch.activations import activation
-from rnnbook.scratch.recurrent import RecurrentLayer, State
+from rnnbook.scratch.recurrent import SingleStateLayer, State
 
 #: ``"identity"`` (linear units) has no torch twin; the gradient-flow analysis uses it.
 NONLINEARITIES = ("tanh", "relu", "identity")
@@ -119,7 +119,7 @@ def rnn_step_backward(
     return delta, d_h_prev, d_weight_hh
 
 
-class RNN(RecurrentLayer):
+class RNN(SingleStateLayer):
     r"""A one-layer Elman RNN in numpy, shaped like ``torch.nn.RNN(batch_first=True)``.
 
     .. math::
@@ -150,9 +150,7 @@ class RNN(RecurrentLayer):
     """
 
     gates = 1
-    state_parts = 1
     torch_name = "RNN"
-    state_arg_names = ("h0", "d_h_n")
 
     def __init__(
         self,
@@ -195,31 +193,6 @@ class RNN(RecurrentLayer):
         if self.bias:
             grads["bias_hh_l0"] += delta.sum(axis=0)  # b_hh enters like b_ih
         return delta, (d_h_prev,)
-
-    def forward(
-        self,
-        x: np.ndarray,
-        h0: np.ndarray | None = None,
-        *,
-        lengths: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Run the layer; see :meth:`RecurrentLayer.forward`. ``h0``: (1, B, H) or None."""
-        return super().forward(x, h0, lengths=lengths)
-
-    __call__ = forward
-
-    def backward(
-        self, d_out: np.ndarray, d_h_n: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Backpropagate; see :meth:`RecurrentLayer.backward`. ``d_h_n``: (1, B, H) or None."""
-        return super().backward(d_out, d_h_n)
-
-    @property
-    def states(self) -> np.ndarray:
-        """The states :math:`h_1, \\dots, h_T` of the last forward pass, shape (B, T, H)."""
-        if self.cache is None:
-            raise RuntimeError("states: call forward() first")
-        return np.stack([c.h for c in self.cache.steps], axis=1)
 
     def _torch_kwargs(self) -> dict[str, object]:
         if self.nonlinearity == "identity":

@@ -46,7 +46,7 @@ from rnnbook.scratch.bidirectional import (
     layer_from_torch,
 )
 from rnnbook.scratch.dropout import check_dropout, dropout_mask
-from rnnbook.scratch.recurrent import RecurrentLayer, torch_parameter_name
+from rnnbook.scratch.recurrent import RecurrentLayer, state_parts_of, torch_parameter_name
 
 Layer = RecurrentLayer | Bidirectional
 
@@ -266,26 +266,18 @@ class Stacked:
         joined = tuple(np.concatenate(p, axis=0) for p in zip(*parts, strict=True))
         return joined if self.state_parts > 1 else joined[0]
 
-    def _parts(self, value: Any, name: str) -> tuple:
-        if self.state_parts == 1:
-            return (value,)
-        if not isinstance(value, tuple) or len(value) != self.state_parts:
-            raise TypeError(
-                f"{name}: expected a tuple of {self.state_parts} arrays (h, c), "
-                f"got {type(value).__name__}"
-            )
-        return value
-
     def _check_part(self, s: Any, B: int, name: str) -> np.ndarray:
         shape = (self.num_layers * self.num_directions, B, self.hidden_size)
         legend = "(num_layers·num_directions, B, H)"
         return check_array(s, name, shape=shape, legend=legend, dtype=self.dtype)
 
     def _check(self, state: Any, B: int, name: str) -> tuple:
-        return tuple(self._check_part(s, B, name) for s in self._parts(state, name))
+        return tuple(
+            self._check_part(s, B, name) for s in state_parts_of(state, self.state_parts, name)
+        )
 
     def _check_d(self, d_state: Any, B: int) -> tuple:
-        parts = self._parts(d_state, "d_state_n")
+        parts = state_parts_of(d_state, self.state_parts, "d_state_n")
         return tuple(None if s is None else self._check_part(s, B, "d_state_n") for s in parts)
 
     # ----------------------------------------------------------- torch exchange
