@@ -11,7 +11,8 @@ The cell computes, for :math:`t = 1, \dots, T`,
     h_t = \sigma(a_t),
 
 with :math:`\sigma = \tanh` or :math:`\mathrm{ReLU}` (or the identity, for analysis),
-rows :math:`x_t` of shape ``(B, D)`` and :math:`h_t` of shape ``(B, H)``. In the book's column-vector notation
+rows :math:`x_t` of shape ``(B, D)`` and :math:`h_t` of shape ``(B, H)``. In the book's
+column-vector notation
 (see the notation page), :math:`h_t = \sigma(W h_{t-1} + U x_t + b)` with
 :math:`W = W_{hh}`, :math:`U = W_{ih}` and :math:`b = b_{ih} + b_{hh}`: torch keeps two bias
 vectors where one would do, and so do we, so that weights copy across unchanged.
