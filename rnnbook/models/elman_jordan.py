@@ -50,8 +50,11 @@ class ElmanNet(nn.Module):
 
     .. math::
 
-        h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \qquad
-        z_t = h_t V^\top + c
+        h_t = \tanh(W h_{t-1} + U x_t + b), \qquad z_t = V h_t + c,
+
+    with :math:`U` = ``rnn.weight_ih_l0``, :math:`W` = ``rnn.weight_hh_l0``,
+    :math:`b` = ``rnn.bias_ih_l0 + rnn.bias_hh_l0``, :math:`V` = ``out.weight`` and
+    :math:`c` = ``out.bias``.
 
     Parameters
     ----------
@@ -130,8 +133,8 @@ class JordanNet(nn.Module):
 
     .. math::
 
-        h_t = \tanh(x_t W_{ih}^\top + b_{ih} + o_{t-1} W_{oh}^\top + b_{oh}), \qquad
-        z_t = h_t V^\top + c, \qquad o_t = \mathrm{softmax}(z_t), \qquad o_0 = 0
+        h_t = \tanh(W o_{t-1} + U x_t + b), \qquad
+        z_t = V h_t + c, \qquad o_t = \mathrm{softmax}(z_t), \qquad o_0 = 0
 
     With ``feedback="logits"`` the fed-back vector is :math:`o_t = z_t` instead (a
     variant that removes the softmax squashing, for comparison).
