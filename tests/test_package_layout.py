@@ -1,6 +1,7 @@
 """The layout shows the book: each chapter imports only the modules listed for it, no module
 grows past 400 lines, and chapters call the library instead of defining their own code."""
 
+import ast
 import importlib
 import json
 import re
@@ -12,10 +13,6 @@ import rnnbook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
-IMPORT = re.compile(
-    r"^\s*(?:from\s+(rnnbook(?:\.\w+)*)\s+import\s+([\w, ()\n]+)|import\s+(rnnbook(?:\.\w+)*))",
-    re.M,
-)
 MAX_LINES = 400
 MAX_FUNCTIONS = 2
 
@@ -26,16 +23,21 @@ def _code(path):
 
 
 def _imported_modules(code):
-    """Every rnnbook module a notebook imports (``from rnnbook.x import y`` counts ``rnnbook.x``,
-    and also ``rnnbook.x.y`` when ``y`` is a module)."""
+    """The rnnbook modules a notebook's imports come from: ``from rnnbook.x import y`` counts
+    ``rnnbook.x.y`` when ``y`` is a module, else the module that defines ``y`` (so a name
+    re-exported by a package counts as its real home)."""
     found = set()
-    for from_mod, names, plain in IMPORT.findall(code):
-        module = from_mod or plain
-        found.add(module)
-        for name in re.findall(r"\w+", names or ""):
-            candidate = f"{module}.{name}"
-            if importlib.util.find_spec(module) and _is_module(candidate):
-                found.add(candidate)
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "rnnbook"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rnnbook":
+            package = importlib.import_module(node.module)
+            for alias in node.names:
+                if _is_module(f"{node.module}.{alias.name}"):
+                    found.add(f"{node.module}.{alias.name}")
+                else:
+                    obj = getattr(package, alias.name)
+                    found.add(getattr(obj, "__module__", None) or node.module)
     return found
 
 
