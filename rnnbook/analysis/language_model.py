@@ -1,18 +1,15 @@
-r"""Measuring a character-level language model: streams, probes, sampling and costs.
+r"""Measuring a character-level language model: streams, probes, perplexity and costs.
 
 The pieces the character-model chapter measures with, kept out of the notebook:
 
-* :func:`to_streams` cuts one long text into :math:`B` parallel streams for stateful TBPTT;
+* :func:`to_streams` cuts one long text into :math:`B` parallel streams for stateful TBPTT,
+  and :func:`grammar_streams` does it for the text of one data seed;
 * :func:`next_char_probs` reads a model's distribution of the next character after a
-  context, optionally from a *warm* state (after running the model over other text first),
-  and :func:`exact_next_char_probs` gives the same distribution exactly from the grammar
-  of :mod:`rnnbook.tasks.grammar_text`;
+  context, from a zero (*cold*) state or from a *warm* one (:func:`warm_state`: the state
+  after reading other text first, as in a long stream);
 * :func:`perplexity` and :func:`bits_per_char` convert a cross-entropy in nats;
-* :func:`filter_logits`, :func:`sample_filtered` and :func:`generate_filtered` sample with
-  top-:math:`k` and nucleus (top-:math:`p`) truncation as well as a temperature;
-* :func:`sample_quality` scores generated text against the grammar;
 * :func:`rnn_num_parameters` and :func:`rnn_step_multiply_adds` count an Elman layer's
-  parameters, :math:`H D + H^2 + 2H`, and the work of one step, :math:`H D + H^2`.
+  parameters, :math:`HD + H^2 + 2H`, and the work of one step, :math:`HD + H^2`.
 
 For a cross-entropy :math:`L` in nats per character,
 
@@ -20,29 +17,19 @@ For a cross-entropy :math:`L` in nats per character,
 
     \mathrm{PPL} = e^{L}, \qquad \mathrm{bpc} = L / \ln 2 .
 
-Every sampler takes a ``numpy.random.Generator``.
+The grammar's exact next-character distribution is in :mod:`rnnbook.analysis.grammar_oracle`,
+top-:math:`k` and nucleus sampling in :mod:`rnnbook.sampling`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from rnnbook.checks import (
-    check_array,
-    check_ids,
-    check_positive_float,
-    check_positive_int,
-    check_rng,
-)
-from rnnbook.tasks.grammar_text import END, GRAMMAR, is_grammatical, split_sentences
-from rnnbook.text import CharVocab, StepFn, softmax_with_temperature
-
-#: A large negative logit for excluded tokens: exp() of it is exactly 0 in float64.
-EXCLUDED = -1e30
+from rnnbook.checks import check_ids, check_positive_float, check_positive_int
+from rnnbook.tasks.grammar_text import grammar_text
+from rnnbook.text import CharVocab, softmax_with_temperature
 
 
 def to_streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,136 +99,31 @@ def next_char_probs(
     return softmax_with_temperature(logits[0, -1], temperature)  # (V,)
 
 
-# --------------------------------------------------------------------------------------
-# The grammar's exact next-character distribution
-# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LMStreams:
+    """Training and validation streams of one data seed (see :func:`grammar_streams`)."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    val_inputs: np.ndarray
+    val_targets: np.ndarray
+    val_text: str
 
 
-@lru_cache(maxsize=1 << 16)
-def _prefix_parse(
-    symbol: str, words: tuple[str, ...], i: int
-) -> tuple[dict[int, float], dict[str, float]]:
-    """Derivations of ``symbol`` from position ``i`` that agree with ``words[i:]``.
+def grammar_streams(
+    vocab: CharVocab, data_seed: int, n_train: int, n_val: int, batch_size: int
+) -> LMStreams:
+    """Text from :func:`~rnnbook.tasks.grammar_text.grammar_text`, cut by :func:`to_streams`.
 
-    Returns ``ends`` (j -> probability that ``symbol`` derives exactly ``words[i:j]``) and
-    ``nexts`` (word -> probability that it derives ``words[i:]`` followed by that word).
+    One generator seeded with ``data_seed`` writes the training text (at least ``n_train``
+    characters), then the validation text (at least ``n_val``).
     """
-    if symbol not in GRAMMAR:  # a word
-        if i == len(words):
-            return {}, {symbol: 1.0}
-        return ({i + 1: 1.0} if words[i] == symbol else {}), {}
-    options = GRAMMAR[symbol]
-    ends: dict[int, float] = defaultdict(float)
-    nexts: dict[str, float] = defaultdict(float)
-    for option in options:
-        states = {i: 1.0 / len(options)}  # position -> probability so far
-        for child in option:
-            new: dict[int, float] = defaultdict(float)
-            for p, q in states.items():
-                child_ends, child_nexts = _prefix_parse(child, words, p)
-                for j, r in child_ends.items():
-                    new[j] += q * r
-                for w, r in child_nexts.items():
-                    nexts[w] += q * r
-            states = new
-        for j, q in states.items():
-            ends[j] += q
-    return dict(ends), dict(nexts)
-
-
-def _word_continuations(words: tuple[str, ...]) -> tuple[float, dict[str, float]]:
-    """P(the sentence is exactly ``words``) and P(it continues with each next word)."""
-    ends, nexts = _prefix_parse("S", words, 0)
-    return ends.get(len(words), 0.0), nexts
-
-
-def exact_next_char_probs(prefix: str) -> dict[str, float]:
-    """The grammar's distribution of the character after ``prefix``, exactly.
-
-    Parameters
-    ----------
-    prefix : str
-        The current sentence so far (what follows the last ``". "`` of the stream).
-
-    Returns
-    -------
-    dict
-        Character -> probability, only the possible characters; empty if no sentence of
-        the grammar starts with ``prefix``.
-
-    >>> exact_next_char_probs("two old cat")
-    {'s': 1.0}
-    >>> exact_next_char_probs("the old cat")
-    {' ': 0.5, 's': 0.5}
-    """
-    if not isinstance(prefix, str):
-        raise TypeError(f"prefix: expected a str, got {type(prefix).__name__}")
-    if prefix.endswith(END):
-        return {" ": 1.0} if is_grammatical(prefix) else {}
-    *complete, partial = prefix.split(" ")
-    _, nexts = _word_continuations(tuple(complete))
-    out: dict[str, float] = defaultdict(float)
-    for word, mass in nexts.items():
-        if not word.startswith(partial):
-            continue
-        if len(word) > len(partial):
-            out[word[len(partial)]] += mass
-        else:  # the word is complete: a space or the full stop comes next
-            stop, after = _word_continuations((*complete, word))
-            out[END] += stop
-            out[" "] += sum(after.values())
-    total = sum(out.values())
-    return {c: p / total for c, p in sorted(out.items()) if p > 0} if total > 0 else {}
-
-
-def sentence_prefixes(text: str) -> list[str]:
-    """For each position ``t`` of a stream of sentences, the sentence prefix ``text[:t+1]``.
-
-    The prefix is what follows the last sentence boundary ``". "`` at or before ``t``;
-    the stream is assumed to start at the beginning of a sentence.
-
-    >>> sentence_prefixes("a. b")
-    ['a', 'a.', 'a. ', 'b']
-    """
-    out, start = [], 0
-    for t in range(len(text)):
-        out.append(text[start : t + 1])
-        if text[t] == " " and t > 0 and text[t - 1] == END:
-            start = t + 1  # the next character starts a sentence
-    return out
-
-
-def impossible_mass(probs: np.ndarray, prefixes: list[str], vocab: CharVocab) -> np.ndarray:
-    """The probability each prediction puts on characters the grammar rules out.
-
-    Parameters
-    ----------
-    probs : ndarray, shape (T, V)
-        The model's next-character distribution after each prefix.
-    prefixes : list of str, length T
-        The sentence so far at each step (see :func:`sentence_prefixes`); a prefix ending
-        in ``". "`` starts a new sentence.
-
-    Returns
-    -------
-    ndarray, shape (T,)
-    """
-    probs = check_array(probs, "probs")
-    if probs.ndim != 2 or probs.shape != (len(prefixes), len(vocab)):
-        raise ValueError(
-            f"probs: expected shape ({len(prefixes)}, {len(vocab)}) (T, V), got {probs.shape}"
-        )
-    allowed = np.zeros(probs.shape, dtype=bool)
-    cache: dict[str, np.ndarray] = {}
-    for t, prefix in enumerate(prefixes):
-        sentence = "" if prefix.endswith(END + " ") else prefix
-        if sentence not in cache:
-            mask = np.zeros(len(vocab), dtype=bool)
-            for c in exact_next_char_probs(sentence):
-                mask[vocab.encode(c)[0]] = True
-            cache[sentence] = mask
-        allowed[t] = cache[sentence]
-    return np.where(allowed, 0.0, probs).sum(axis=1)  # (T,)
+    rng = np.random.default_rng(check_positive_int(data_seed + 1, "data_seed + 1") - 1)
+    train_text = grammar_text(n_train, rng)
+    val_text = grammar_text(n_val, rng)
+    x, y = to_streams(vocab.encode(train_text), batch_size)
+    x_val, y_val = to_streams(vocab.encode(val_text), batch_size)
+    return LMStreams(x, y, x_val, y_val, val_text)
 
 
 # --------------------------------------------------------------------------------------
@@ -265,160 +147,6 @@ def bits_per_char(loss_nats: float) -> float:
     1.0
     """
     return float(check_positive_float(loss_nats, "loss_nats", allow_zero=True) / np.log(2.0))
-
-
-# --------------------------------------------------------------------------------------
-# Top-k and nucleus sampling
-# --------------------------------------------------------------------------------------
-
-
-def filter_logits(
-    logits: np.ndarray, top_k: int | None = None, top_p: float | None = None
-) -> np.ndarray:
-    r"""Exclude unlikely tokens: keep the ``top_k`` largest logits and/or the nucleus.
-
-    The nucleus is the smallest set of most likely tokens whose probability
-    :math:`\mathrm{softmax}(z)` reaches ``top_p`` (Holtzman et al., 2020). Excluded entries
-    are set to :data:`EXCLUDED`, so a softmax gives them probability 0. The most likely
-    token is always kept. Ties at the cut are broken by the token order.
-
-    Parameters
-    ----------
-    logits : ndarray, shape (..., V)
-    top_k : int, optional
-        1 <= top_k; ``top_k >= V`` keeps everything.
-    top_p : float, optional
-        0 < top_p <= 1.
-
-    Returns
-    -------
-    ndarray, shape (..., V)
-
-    >>> filter_logits(np.log([0.5, 0.3, 0.2]), top_k=2).round(3).tolist()
-    [-0.693, -1.204, -1e+30]
-    >>> filter_logits(np.log([0.5, 0.3, 0.2]), top_p=0.8).round(3).tolist()
-    [-0.693, -1.204, -1e+30]
-    >>> filter_logits(np.log([0.5, 0.3, 0.2]), top_p=0.81).round(3).tolist()
-    [-0.693, -1.204, -1.609]
-    """
-    logits = check_array(logits, "logits")
-    if logits.ndim < 1 or logits.shape[-1] == 0:
-        raise ValueError(f"logits: expected shape (..., V) with V >= 1, got {logits.shape}")
-    keep = np.ones(logits.shape, dtype=bool)
-    order = np.argsort(-logits, axis=-1, kind="stable")  # (..., V): most likely first
-    rank = np.argsort(order, axis=-1, kind="stable")  # (..., V): 0 for the most likely
-    if top_k is not None:
-        top_k = check_positive_int(top_k, "top_k")
-        keep &= rank < top_k
-    if top_p is not None:
-        top_p = check_positive_float(top_p, "top_p")
-        if top_p > 1:
-            raise ValueError(f"top_p: expected a number in (0, 1], got {top_p}")
-        p_sorted = np.take_along_axis(softmax_with_temperature(logits), order, axis=-1)
-        before = np.cumsum(p_sorted, axis=-1) - p_sorted  # mass of the tokens ranked above
-        in_nucleus = before < top_p - 1e-12  # still short of top_p before this token
-        keep &= np.take_along_axis(in_nucleus, rank, axis=-1)
-    return np.where(keep, logits, EXCLUDED)
-
-
-def sample_filtered(
-    logits: np.ndarray,
-    rng: np.random.Generator,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-) -> np.ndarray:
-    """Draw one id per row from :func:`filter_logits` of ``logits / temperature``.
-
-    The temperature is applied first, then the truncation (the order used by common
-    text-generation libraries). Returns int64 ids of shape (...).
-    """
-    rng = check_rng(rng)
-    temperature = check_positive_float(temperature, "temperature")
-    z = filter_logits(check_array(logits, "logits") / temperature, top_k, top_p)
-    p = softmax_with_temperature(z)  # (..., V)
-    cdf = np.cumsum(p, axis=-1)
-    u = rng.random((*p.shape[:-1], 1)) * cdf[..., -1:]  # (..., 1)
-    idx = (cdf < u).sum(axis=-1)
-    return np.minimum(idx, p.shape[-1] - 1).astype(np.int64)
-
-
-def generate_filtered(
-    step: StepFn,
-    state: object,
-    prime: np.ndarray,
-    n: int,
-    rng: np.random.Generator,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-) -> np.ndarray:
-    """Like :func:`rnnbook.text.generate`, sampling with :func:`sample_filtered`.
-
-    ``step(ids (B,), state) -> (logits (B, V), state)``; ``prime`` (B, P). Returns (B, n).
-    """
-    rng = check_rng(rng)
-    n = check_positive_int(n, "n")
-    prime = check_ids(prime, "prime", ndim=2)  # (B, P)
-    for t in range(prime.shape[1]):  # condition on the prime
-        logits, state = step(prime[:, t], state)
-    out = np.empty((prime.shape[0], n), dtype=np.int64)
-    for t in range(n):  # then feed each sample back in
-        out[:, t] = sample_filtered(np.asarray(logits), rng, temperature, top_k, top_p)
-        if t + 1 < n:
-            logits, state = step(out[:, t], state)
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# Scoring generated text
-# --------------------------------------------------------------------------------------
-
-#: Every word the grammar can produce.
-LEXICON: frozenset[str] = frozenset(
-    w for options in GRAMMAR.values() for option in options for w in option if w not in GRAMMAR
-)
-
-
-@dataclass(frozen=True)
-class SampleQuality:
-    """How well generated text follows the grammar.
-
-    Attributes
-    ----------
-    grammatical : float
-        Share of the complete sentences that the grammar can produce.
-    in_lexicon : float
-        Share of their words that exist in the grammar.
-    n_sentences : int
-        Complete sentences in the text.
-    distinct : float
-        Share of the sentences that are distinct.
-    """
-
-    grammatical: float
-    in_lexicon: float
-    n_sentences: int
-    distinct: float
-
-
-def sample_quality(text: str) -> SampleQuality:
-    """Score generated text: grammatical sentences, known words, variety.
-
-    >>> q = sample_quality("a cat runs. a cat runs. two cat run.")
-    >>> q.grammatical, q.in_lexicon, q.n_sentences, q.distinct
-    (0.6666666666666666, 1.0, 3, 0.6666666666666666)
-    """
-    sentences = split_sentences(text)
-    if not sentences:
-        raise ValueError("text: expected at least one complete sentence, got none")
-    words = [w for s in sentences for w in s[: -len(END)].split(" ")]
-    return SampleQuality(
-        grammatical=float(np.mean([is_grammatical(s) for s in sentences])),
-        in_lexicon=float(np.mean([w in LEXICON for w in words])),
-        n_sentences=len(sentences),
-        distinct=len(set(sentences)) / len(sentences),
-    )
 
 
 # --------------------------------------------------------------------------------------
