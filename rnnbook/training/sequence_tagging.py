@@ -34,6 +34,7 @@ def train_tagger(
     steps: int = 300,
     batch_size: int = 32,
     lr: float = 0.01,
+    model_class: type[torch.nn.Module] = SequenceTagger,
     **model_kwargs: object,
 ) -> dict:
     """Train a tagger with Adam (gradients clipped to norm 1) and score it.
@@ -47,9 +48,13 @@ def train_tagger(
         Seed the minibatch order and the weights.
     steps, batch_size : int
     lr : float
+    model_class : type
+        Built as ``model_class(vocab_size, num_classes, seed=weight_seed, **model_kwargs)``:
+        :class:`SequenceTagger` or
+        :class:`~rnnbook.models.regularized_tagger.RegularizedTagger`.
     **model_kwargs
-        Passed to :class:`SequenceTagger` (``hidden_size``, ``bidirectional``,
-        ``num_layers``, ``dropout``, ``cell``).
+        Passed to the model (for :class:`SequenceTagger`: ``hidden_size``,
+        ``bidirectional``, ``num_layers``, ``dropout``, ``cell``).
 
     Returns
     -------
@@ -65,7 +70,7 @@ def train_tagger(
     ['accuracy', 'history', 'model', 'parameters', 'seconds', 'train_accuracy']
     """
     check_positive_int(steps, "steps")
-    model = SequenceTagger(vocab_size, num_classes, seed=weight_seed, **model_kwargs)
+    model = model_class(vocab_size, num_classes, seed=weight_seed, **model_kwargs)
     x, y = torch.from_numpy(train.x), torch.from_numpy(train.y)
     torch.manual_seed(weight_seed)  # between-layer dropout draws from the global generator
     start = time.perf_counter()
