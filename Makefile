@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh machine (see README.md):
 #   make book   set up .venv and build the rendered book into _build/html
-#   make test   set up .venv and run every check: ruff, unit tests, the notebook
-#               audit, nbval over every chapter, and the book build with -W
+#   make test   set up .venv and run every check: ruff, the book build with -W,
+#               unit tests, the notebook audit, nbval over every chapter (two
+#               workers, one notebook per worker), and every page of the built
+#               book in headless Chromium (installed with apt-get if missing)
 #
 # Other targets: make notebooks (re-execute every chapter in place, after an
 # edit), make clean.
@@ -24,17 +26,26 @@ BOOK_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 NBVAL_ARGS := --nbval --nbval-current-env --nbval-cell-timeout=300 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test notebooks clean
+# Two pytest workers; --dist loadfile keeps each notebook (and the browser test
+# module) in one worker, so a notebook's cells share one kernel.
+PYTEST_XDIST := -n 2 --dist loadfile
+
+.PHONY: book test notebooks clean chromium
 
 book: $(STAMP)
 	$(BOOK_BUILD)
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check rnnbook tests tools book conftest.py
 	$(BIN)/ruff format --check rnnbook tests tools conftest.py book/_ext
 	$(BOOK_BUILD)
-	$(BIN)/pytest tests book $(NBVAL_ARGS)
+	$(BIN)/pytest $(PYTEST_XDIST) tests book $(NBVAL_ARGS)
+
+# tests/test_browser.py drives Debian's chromium (playwright cannot download its
+# own browser here). Installed once, on the first run; a no-op afterwards.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py book/*.ipynb
