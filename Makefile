@@ -1,9 +1,10 @@
 # Two commands do everything on a fresh machine (see README.md):
 #   make book   set up .venv and build the rendered book into _build/html
 #   make test   set up .venv and run every check: ruff, the book build with -W,
-#               unit tests, the notebook audit, nbval over every chapter (two
-#               workers, one notebook per worker), and every page of the built
-#               book in headless Chromium (installed with apt-get if missing)
+#               unit tests, the docstring examples (doctests), the notebook
+#               audit, nbval over every chapter (two workers, one notebook per
+#               worker), and every page of the built book in headless Chromium
+#               (installed with apt-get if missing)
 #
 # Other targets: make notebooks (re-execute every chapter in place, after an
 # edit), make clean.
@@ -40,7 +41,7 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check rnnbook tests tools book conftest.py
 	$(BIN)/ruff format --check rnnbook tests tools conftest.py book/_ext
 	$(BOOK_BUILD)
-	$(BIN)/pytest $(PYTEST_XDIST) tests book $(NBVAL_ARGS)
+	$(BIN)/pytest $(PYTEST_XDIST) --doctest-modules tests rnnbook book $(NBVAL_ARGS)
 
 # tests/test_browser.py drives Debian's chromium (playwright cannot download its
 # own browser here). Installed once, on the first run; a no-op afterwards.
