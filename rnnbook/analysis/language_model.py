@@ -101,7 +101,17 @@ def next_char_probs(
 
 @dataclass(frozen=True)
 class LMStreams:
-    """Training and validation streams of one data seed (see :func:`grammar_streams`)."""
+    """Training and validation streams of one data seed (see :func:`grammar_streams`).
+
+    Attributes
+    ----------
+    inputs, targets : ndarray of int, shape (B, n)
+        The training streams and their next-character targets.
+    val_inputs, val_targets : ndarray of int, shape (B, n_val)
+        The same for the validation text.
+    val_text : str
+        The validation text itself, for probes that need characters.
+    """
 
     inputs: np.ndarray
     targets: np.ndarray
