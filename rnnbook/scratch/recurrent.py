@@ -209,7 +209,9 @@ class RecurrentLayer:
             if lengths is not None:  # hold the state of finished sequences
                 m = mask[:, t, None]  # (B, 1)
                 new_state = tuple(np.where(m, n, s) for n, s in zip(new_state, state, strict=True))
-            out[:, t] = new_state[0] * mask[:, t, None]  # (B, H)
+                out[:, t] = new_state[0] * m  # (B, H): zero past the length
+            else:
+                out[:, t] = new_state[0]  # (B, H)
             state = new_state
             steps.append(step_cache)
         self.cache = SequenceCache(x=x, state0=state0, steps=steps, mask=mask)
@@ -245,7 +247,12 @@ class RecurrentLayer:
         d_state = self._check_d_state(d_state_n, B)
         grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         d_xw = np.zeros((B, T, self.gates * H), dtype=self.dtype)
+        every_step_real = bool(mask.all())  # no lengths: skip the masking arithmetic
         for t in reversed(range(T)):
+            if every_step_real:
+                d_new = (d_state[0] + d_out[:, t], *d_state[1:])  # total gradient on s_t
+                d_xw[:, t], d_state = self.step_backward(d_new, steps[t], grads)
+                continue
             m = mask[:, t, None]  # (B, 1)
             d_new = (d_state[0] + d_out[:, t] * m, *d_state[1:])  # total gradient on s_t
             d_cell = tuple(g * m for g in d_new)  # real steps go through the cell
