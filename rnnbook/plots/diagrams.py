@@ -15,7 +15,7 @@ change no global style.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -137,8 +137,12 @@ def draw_shape(
     outputs: Iterable[int],
     decoder_from: int | None = None,
     ax: Axes | None = None,
+    *,
+    initial_state: bool = False,
+    input_labels: Mapping[int, str] | None = None,
+    output_labels: Mapping[int, str] | None = None,
 ) -> Figure:
-    """Draw an input-output shape: a row of cells, arrows in at ``inputs``, out at ``outputs``.
+    r"""Draw an input-output shape: a row of cells, arrows in at ``inputs``, out at ``outputs``.
 
     Parameters
     ----------
@@ -146,10 +150,18 @@ def draw_shape(
     n_steps : int
         The number of cells (time steps), at most 5.
     inputs, outputs : iterable of int
-        The steps (from 0) that read an input ``x`` and that emit an output ``y``.
+        The steps (from 0) that read an input and that emit an output.
     decoder_from : int, optional
         Cells from this step on are drawn in a second colour (a decoder).
     ax : matplotlib Axes, optional
+    initial_state : bool
+        Draw cell 0 as the initial state :math:`h_0` (a dashed white box) instead of a
+        time step: an input at step 0 then writes into the state before the first step,
+        as in a one-to-many model whose input sets :math:`h_0`.
+    input_labels, output_labels : mapping of int to str, optional
+        Labels of the arrows at some steps (matplotlib mathtext allowed), e.g.
+        ``{3: "bos", 4: "$y_1$"}`` for a decoder that reads its previous output. The
+        default label is "x" for an input and "y" for an output.
 
     Returns
     -------
@@ -162,20 +174,43 @@ def draw_shape(
     for steps, name in ((inputs, "inputs"), (outputs, "outputs")):
         if not steps <= set(range(n_steps)):
             raise ValueError(f"{name}: expected steps in 0..{n_steps - 1}, got {sorted(steps)}")
+    labels = {}
+    for given, default, name in (
+        (input_labels, "x", "input_labels"),
+        (output_labels, "y", "output_labels"),
+    ):
+        given = {} if given is None else dict(given)
+        steps = inputs if name == "input_labels" else outputs
+        if not set(given) <= steps:
+            raise ValueError(
+                f"{name}: expected keys among the steps {sorted(steps)}, got {sorted(given)}"
+            )
+        labels[name] = {t: given.get(t, default) for t in steps}
+    if initial_state and 0 in outputs:
+        raise ValueError("outputs: the initial state (step 0) emits no output, got step 0")
     fig, ax = _figure(ax, (2.2, 2.2))
     arrow = {"arrowstyle": "->", "lw": 1.0}
     for t in range(n_steps):
         decoder = decoder_from is not None and t >= decoder_from
-        ax.add_patch(Rectangle((t - 0.3, 0.7), 0.6, 0.6, color="C1" if decoder else "C0"))
+        if initial_state and t == 0:
+            ax.add_patch(
+                Rectangle(
+                    (-0.3, 0.7), 0.6, 0.6, facecolor="white", edgecolor="C0", linestyle="--", lw=1.2
+                )
+            )
+            ax.text(0, 1.0, "$h_0$", ha="center", va="center")
+        else:
+            ax.add_patch(Rectangle((t - 0.3, 0.7), 0.6, 0.6, color="C1" if decoder else "C0"))
         if t in inputs:
             ax.annotate("", (t, 0.7), (t, 0.15), arrowprops=arrow)
-            ax.text(t, -0.2, "x", ha="center")
+            ax.text(t, -0.2, labels["input_labels"][t], ha="center", va="center")
         if t in outputs:
             ax.annotate("", (t, 1.85), (t, 1.3), arrowprops=arrow)
-            ax.text(t, 2.0, "y", ha="center")
+            ax.text(t, 2.1, labels["output_labels"][t], ha="center", va="center")
         if t > 0:
             ax.annotate("", (t - 0.3, 1.0), (t - 0.7, 1.0), arrowprops=arrow)
-    ax.set(xlim=(-0.6, 4.6), ylim=(-0.5, 2.5), title=title)
+    ax.set(xlim=(-0.6, 4.6), ylim=(-0.5, 2.5))
+    ax.set_title(title, fontsize=10)
     return fig
 
 
