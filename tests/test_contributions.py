@@ -9,7 +9,7 @@ from rnnbook.analysis.contributions import (
     truncation_mask,
 )
 from rnnbook.analysis.jacobians import product, step_jacobians
-from rnnbook.analysis.profiling import cache_nbytes, measure
+from rnnbook.analysis.profiling import measure
 from rnnbook.gradcheck import relative_error
 from rnnbook.scratch.rnn import RNN
 from rnnbook.scratch.truncated_bptt import tbptt_windows, truncated_bptt
@@ -88,19 +88,6 @@ def test_contribution_norms():
     assert norms[5, 2] == pytest.approx(np.linalg.norm(c[5, 2]))
     with pytest.raises(ValueError, match=r"contributions: expected shape \(T, T, \.\.\.\)"):
         contribution_norms(np.zeros((3, 4, 2)))
-
-
-def test_cache_nbytes_is_exact_and_linear_in_T():
-    layer, _, h0, _ = _setup(8)
-    sizes = []
-    for T_ in (10, 20, 40):
-        layer.forward(np.zeros((B, T_, D)), h0)
-        sizes.append(cache_nbytes(layer.cache))
-    per_step = sizes[1] - sizes[0]
-    assert sizes[2] - sizes[1] == 2 * per_step
-    # each step stores x_t (D), h_{t-1} and h_t (H each) per sequence, plus the mask entry
-    assert per_step == 10 * B * (D + 2 * H) * 8 + 10 * B
-    assert cache_nbytes({"a": np.zeros(3), "b": [np.zeros(2, dtype=np.float32)], "c": "x"}) == 32
 
 
 def test_measure_sees_an_allocation():

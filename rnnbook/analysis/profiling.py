@@ -1,7 +1,8 @@
-"""What BPTT costs: the bytes of a cache, wall time, and peak traced memory.
+"""What a computation costs: wall time and peak traced memory.
 
-The bytes of a cache are exact; wall time varies from run to run and machine to machine;
-peak memory as traced by ``tracemalloc`` is reproducible to about a kilobyte.
+Wall time varies from run to run and machine to machine; peak memory as traced by
+``tracemalloc`` is reproducible to about a kilobyte. (The exact bytes of a stored cache are
+counted by :func:`rnnbook.analysis.bptt_memory.stored_nbytes`.)
 """
 
 from __future__ import annotations
@@ -9,22 +10,11 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from rnnbook.checks import check_positive_int
-
-
-def cache_nbytes(obj: Any) -> int:
-    """Bytes held by the arrays in a cache (a NamedTuple, tuple, list or dict of arrays)."""
-    if isinstance(obj, np.ndarray):
-        return int(obj.nbytes)
-    if isinstance(obj, dict):
-        return sum(cache_nbytes(v) for v in obj.values())
-    if isinstance(obj, tuple | list):
-        return sum(cache_nbytes(v) for v in obj)
-    return 0
 
 
 class Measurement(NamedTuple):
