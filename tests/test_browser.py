@@ -46,8 +46,14 @@ def toc_pages() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
-        pages += [chapter["file"] for chapter in part["chapters"]]
+        for chapter in part["chapters"]:
+            pages += _with_sections(chapter)
     return pages
+
+
+def _with_sections(entry: dict) -> list[str]:
+    """An entry's file, then its nested sections (a lab under its chapter), depth first."""
+    return [entry["file"]] + [p for sub in entry.get("sections", []) for p in _with_sections(sub)]
 
 
 PAGES = toc_pages()
