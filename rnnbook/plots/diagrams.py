@@ -50,7 +50,7 @@ def draw_folded(kind: str = "elman", ax: Axes | None = None) -> Figure:
     matplotlib.figure.Figure
     """
     kind = check_choice(kind, "kind", KINDS)
-    fig, ax = _figure(ax, (2.6, 3.4))
+    fig, ax = diagram_axes(ax, (2.6, 3.4))
     _node(ax, (0.0, _Y_X), r"$x_t$", "x")
     _node(ax, (0.0, _Y_H), r"$h_t$", "h")
     _node(ax, (0.0, _Y_O), r"$o_t$", "o")
@@ -94,7 +94,7 @@ def draw_unrolled(T: int = 4, kind: str = "elman", ax: Axes | None = None) -> Fi
     """
     T = check_positive_int(T, "T")
     kind = check_choice(kind, "kind", KINDS)
-    fig, ax = _figure(ax, (1.5 + 1.45 * T, 3.4))
+    fig, ax = diagram_axes(ax, (1.5 + 1.45 * T, 3.4))
     init_row = _Y_H if kind == "elman" else _Y_O
     init_name = r"$h_0$" if kind == "elman" else r"$o_0$"
     _node(ax, (0.0, init_row), init_name, "init", dashed=True)
@@ -188,7 +188,7 @@ def draw_shape(
         labels[name] = {t: given.get(t, default) for t in steps}
     if initial_state and 0 in outputs:
         raise ValueError("outputs: the initial state (step 0) emits no output, got step 0")
-    fig, ax = _figure(ax, (2.2, 2.2))
+    fig, ax = diagram_axes(ax, (2.2, 2.2))
     arrow = {"arrowstyle": "->", "lw": 1.0}
     for t in range(n_steps):
         decoder = decoder_from is not None and t >= decoder_from
@@ -214,7 +214,8 @@ def draw_shape(
     return fig
 
 
-def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+def diagram_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure and an equal-aspect, axis-free Axes for a diagram (new if ``ax`` is None)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
     elif not isinstance(ax, Axes):

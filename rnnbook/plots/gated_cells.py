@@ -15,13 +15,13 @@ figure), return the figure and change no global style.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
 from rnnbook.checks import check_choice
+from rnnbook.plots.diagrams import diagram_axes
 
 GRU_VARIANTS = ("torch", "cho")
 
@@ -47,7 +47,7 @@ def draw_lstm_cell(ax: Axes | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = _figure(ax, (6.8, 3.6))
+    fig, ax = diagram_axes(ax, (6.8, 3.6))
     _frame(ax)
     # the cell state: one product and one sum along the top line
     _path(ax, [(-0.8, _Y_TOP), (2.0 - _OP_R, _Y_TOP)], state=True)
@@ -113,7 +113,7 @@ def draw_gru_cell(variant: str = "torch", ax: Axes | None = None) -> Figure:
     matplotlib.figure.Figure
     """
     variant = check_choice(variant, "variant", GRU_VARIANTS)
-    fig, ax = _figure(ax, (6.8, 3.6))
+    fig, ax = diagram_axes(ax, (6.8, 3.6))
     _frame(ax)
     # the state line: keep z ⊙ h_{t-1}, add (1 - z) ⊙ n
     _path(ax, [(-0.8, _Y_TOP), (3.6 - _OP_R, _Y_TOP)], state=True)
@@ -156,16 +156,6 @@ def draw_gru_cell(variant: str = "torch", ax: Axes | None = None) -> Figure:
     ax.set_xlim(-1.3, 11.3)
     ax.set_ylim(-1.1, 5.6)
     return fig
-
-
-def _figure(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size)
-    elif not isinstance(ax, Axes):
-        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return ax.figure, ax
 
 
 def _frame(ax: Axes) -> None:
