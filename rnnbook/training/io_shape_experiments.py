@@ -22,6 +22,8 @@ run in well under a minute on one CPU thread.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
@@ -58,6 +60,25 @@ def _check_seeds(data_seed: int, weight_seed: int) -> None:
             raise ValueError(f"{name}: expected a non-negative int, got {value!r}")
 
 
+def _fit_classifier(make_net, train, test, loss_fn, config, batch_size, data_seed, weight_seed):
+    """Build a classifier from ``weight_seed``, train it on ``train`` with minibatches drawn
+    by ``data_seed``, and return it, its history and which held-out predictions are right."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    torch.manual_seed(weight_seed)
+    net = make_net()
+    history = fit(
+        net,
+        batches(x_train, y_train, batch_size, seed=data_seed),
+        loss_fn,
+        config,
+        evaluate=accuracy_on(x_test, y_test),
+    )
+    net.eval()
+    with torch.no_grad():
+        correct = (net(x_test).argmax(-1) == y_test).numpy()  # (N,) or (N, T)
+    return net, history, correct
+
+
 def negation_run(
     data_seed: int,
     weight_seed: int,
@@ -91,21 +112,20 @@ def negation_run(
     else:
         x_train, x_test = torch.tensor(train.x), torch.tensor(test.x)
     y_train, y_test = torch.tensor(train.y), torch.tensor(test.y)
-    torch.manual_seed(weight_seed)
     if model == "bow":
-        net = OneToOne(V, hidden_size, 2)
+        make_net = partial(OneToOne, V, hidden_size, 2)
     else:
-        net = ManyToOne(V, embed_size=8, hidden_size=hidden_size, num_classes=2)
-    history = fit(
-        net,
-        batches(x_train, y_train, 64, seed=data_seed),
+        make_net = partial(ManyToOne, V, embed_size=8, hidden_size=hidden_size, num_classes=2)
+    net, history, correct = _fit_classifier(
+        make_net,
+        (x_train, y_train),
+        (x_test, y_test),
         classification_loss,
         TrainConfig(steps=steps, lr=lr, eval_every=50),
-        evaluate=accuracy_on(x_test, y_test),
-    )
-    net.eval()
-    with torch.no_grad():
-        correct = (net(x_test).argmax(-1) == y_test).numpy()  # (N,)
+        64,
+        data_seed,
+        weight_seed,
+    )  # correct: (N,)
     groups = negation.negation_groups(test.x)  # (N,)
     return {
         "accuracy": float(correct.mean()),
@@ -210,21 +230,22 @@ def tagging_run(
     else:
         x_train, x_test = torch.tensor(train.x), torch.tensor(test.x)
     y_train, y_test = torch.tensor(train.y), torch.tensor(test.y)
-    torch.manual_seed(weight_seed)
     if model == "per_token":
-        net = OneToOne(V, hidden_size, n_tags)
+        make_net = partial(OneToOne, V, hidden_size, n_tags)
     else:
-        net = ManyToManyAligned(V, embed_size=8, hidden_size=hidden_size, num_classes=n_tags)
-    history = fit(
-        net,
-        batches(x_train, y_train, 32, seed=data_seed),
+        make_net = partial(
+            ManyToManyAligned, V, embed_size=8, hidden_size=hidden_size, num_classes=n_tags
+        )
+    net, history, ok = _fit_classifier(
+        make_net,
+        (x_train, y_train),
+        (x_test, y_test),
         every_step_loss,
         TrainConfig(steps=steps, lr=lr, eval_every=25),
-        evaluate=accuracy_on(x_test, y_test),
-    )
-    net.eval()
-    with torch.no_grad():
-        ok = (net(x_test).argmax(-1) == y_test).numpy()  # (N, T)
+        32,
+        data_seed,
+        weight_seed,
+    )  # ok: (N, T)
     ambiguous = tagging.ambiguous_mask(test.x)  # (N, T)
     accuracy = float(ok.mean())
     return {
